@@ -1,0 +1,58 @@
+# `make demo` and `make test` work on a fresh machine: they create .venv,
+# install what is needed (Python packages into the venv, Debian packages with
+# apt-get when missing and we are root), then run.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# The Debian packages the tests need: Graphviz's `dot`, and Chromium with its driver.
+APT_PACKAGES := graphviz chromium chromium-driver
+
+.PHONY: demo test lint typecheck pytest system-deps venv images bench docs clean
+
+demo: venv system-deps-graphviz
+	$(PY) examples/basic_autograd.py
+
+test: venv system-deps lint typecheck pytest
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# torch is pinned to the CPU wheel on this machine's disk: never unpinned, never newer.
+	$(PY) -m pip install --quiet "torch==2.13.0"
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+# Install Debian packages only when a command is missing, and only where apt can run.
+define apt_install
+	if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; \
+	else echo "warning: cannot apt-get install $(1) (not root or no apt); tests needing it will fail" >&2; fi
+endef
+
+system-deps-graphviz:
+	@command -v dot >/dev/null || { $(call apt_install,graphviz); }
+
+system-deps: system-deps-graphviz
+	@{ command -v chromium >/dev/null && command -v chromedriver >/dev/null; } || { $(call apt_install,chromium chromium-driver); }
+
+lint: venv
+	$(VENV)/bin/ruff check zdravkograd tests benchmarks
+	$(VENV)/bin/ruff format --check zdravkograd tests benchmarks
+
+typecheck: venv
+	$(VENV)/bin/mypy
+
+pytest: venv
+	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+
+images: venv system-deps-graphviz
+	$(PY) -m zdravkograd.images docs/img
+
+bench: venv
+	$(PY) benchmarks/bench.py
+
+clean:
+	rm -rf $(VENV) build dist site *.egg-info .pytest_cache .mypy_cache .ruff_cache

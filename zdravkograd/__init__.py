@@ -1,0 +1,26 @@
+"""zdravkograd: a scalar-valued autograd engine and a small neural-network library.
+
+>>> from zdravkograd import Value
+>>> x = Value(3.0)
+>>> (x * x).backward()
+>>> x.grad
+6.0
+"""
+
+from zdravkograd.autodiff import grad, gradcheck, gradients, value_and_grad
+from zdravkograd.engine import Value, detect_anomaly, enable_grad, is_grad_enabled, no_grad
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Value",
+    "no_grad",
+    "enable_grad",
+    "detect_anomaly",
+    "is_grad_enabled",
+    "grad",
+    "value_and_grad",
+    "gradients",
+    "gradcheck",
+    "__version__",
+]

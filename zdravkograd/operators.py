@@ -1,0 +1,150 @@
+"""IEEE-754 arithmetic for the engine, on floats and on 1-D NumPy arrays.
+
+Python's ``math`` module raises where PyTorch returns ``inf`` or ``nan``
+(``math.log(0)`` is a "math domain error", ``1.0 / 0.0`` a
+``ZeroDivisionError``, ``math.exp(1000)`` an ``OverflowError``, and
+``(-8.0) ** (1/3)`` a *complex* number). The engine wants the PyTorch
+answers, so every operation it performs on raw numbers goes through one of
+these small functions.
+
+Each function takes a ``float`` (the common, fast case: plain ``math``) or a
+NumPy array (a batched Value, see the speed docs) and returns the same kind.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+inf = math.inf
+nan = math.nan
+
+
+def power(x, k):
+    """x ** k, with IEEE results: 0 ** -1 = inf, (-8) ** (1/3) = nan."""
+    if type(x) is float and type(k) is float:
+        try:
+            return math.pow(x, k)
+        except (ValueError, OverflowError, ZeroDivisionError):
+            # Let NumPy apply IEEE-754: -0 ** -1 = -inf, 10 ** 400 = inf, (-1) ** 0.5 = nan.
+            with np.errstate(all="ignore"):
+                return float(np.power(np.float64(x), np.float64(k)))
+    with np.errstate(all="ignore"):
+        return np.power(np.asarray(x, dtype=np.float64), k)
+
+
+def power_base_grad(x, k):
+    """d(x ** k)/dx = k x^(k-1); 0 when k == 0 (as PyTorch, even at x = 0)."""
+    if type(k) is float:
+        return 0.0 if k == 0.0 else k * power(x, k - 1.0)
+    with np.errstate(all="ignore"):
+        return np.where(k == 0.0, 0.0, k * power(x, k - 1.0))
+
+
+def power_exponent_grad(x, k, out):
+    """d(x ** k)/dk = x^k ln x; 0 where x == 0 and k >= 0 (as PyTorch)."""
+    if type(x) is float and type(k) is float:
+        return 0.0 if x == 0.0 and k >= 0.0 else out * log(x)
+    with np.errstate(all="ignore"):
+        x = np.asarray(x, dtype=np.float64)
+        return np.where((x == 0.0) & (np.asarray(k) >= 0.0), 0.0, out * np.log(x))
+
+
+def exp(x):
+    """e ** x; exp(1000) = inf."""
+    if type(x) is float:
+        try:
+            return math.exp(x)
+        except OverflowError:
+            return inf
+    with np.errstate(all="ignore"):
+        return np.exp(x)
+
+
+def log(x):
+    """Natural log; log(0) = -inf, log(-1) = nan."""
+    if type(x) is float:
+        if x > 0.0:
+            return math.log(x)  # also log(inf) = inf
+        return -inf if x == 0.0 else nan
+    with np.errstate(all="ignore"):
+        return np.log(x)
+
+
+def tanh(x):
+    """tanh; never overflows (tanh(±1000) = ±1)."""
+    if type(x) is float:
+        return math.tanh(x)
+    return np.tanh(x)
+
+
+def sigmoid(x):
+    """1 / (1 + e^-x), computed so that neither branch overflows."""
+    if type(x) is float:
+        if x >= 0.0:
+            return 1.0 / (1.0 + math.exp(-x))
+        if x < 0.0:
+            e = math.exp(x)
+            return e / (1.0 + e)
+        return x  # nan
+    with np.errstate(all="ignore"):
+        e = np.exp(-np.abs(x))
+        return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def relu(x):
+    """max(x, 0); relu(nan) = nan as in PyTorch."""
+    if type(x) is float:
+        return 0.0 if x <= 0.0 else x
+    with np.errstate(all="ignore"):
+        return np.where(x <= 0.0, 0.0, x)
+
+
+def step(x):
+    """1 where x > 0 else 0: the derivative of relu (0 at 0, as in PyTorch)."""
+    if type(x) is float:
+        return 1.0 if x > 0.0 else 0.0
+    with np.errstate(all="ignore"):
+        return (x > 0.0).astype(np.float64)
+
+
+def sign(x):
+    """-1, 0 or 1 (nan for nan): the derivative of abs, as torch.sgn."""
+    if type(x) is float:
+        if x > 0.0:
+            return 1.0
+        if x < 0.0:
+            return -1.0
+        return x * 0.0  # 0.0 for ±0, nan for nan
+    return np.sign(x)
+
+
+def fabs(x):
+    """|x|"""
+    if type(x) is float:
+        return math.fabs(x)
+    return np.abs(x)
+
+
+def sin(x):
+    """sin; sin(inf) = nan."""
+    if type(x) is float:
+        return math.sin(x) if math.isfinite(x) else nan
+    with np.errstate(all="ignore"):
+        return np.sin(x)
+
+
+def cos(x):
+    """cos; cos(inf) = nan."""
+    if type(x) is float:
+        return math.cos(x) if math.isfinite(x) else nan
+    with np.errstate(all="ignore"):
+        return np.cos(x)
+
+
+def is_finite(x) -> bool:
+    """True when x (a float or every element of an array) is neither nan nor ±inf."""
+    if type(x) is float:
+        return math.isfinite(x)
+    return bool(np.all(np.isfinite(x)))
