@@ -65,7 +65,8 @@ def main(argv=None):
     med = {k: statistics.median(v) for k, v in times.items()}
     for k, v in med.items():
         print(f"{k:12s} {v * 1e3:8.1f} ms/step (median of {args.repeats})")
-    print(f"zdravkograd is {med['micrograd'] / med['zdravkograd']:.1f}x faster than micrograd 0.1.0")
+    ratio = med["micrograd"] / med["zdravkograd"]
+    print(f"zdravkograd is {ratio:.1f}x faster than micrograd 0.1.0")
 
 
 if __name__ == "__main__":
