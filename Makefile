@@ -11,9 +11,9 @@ APT_PACKAGES := graphviz chromium chromium-driver
 .PHONY: demo test lint typecheck pytest system-deps venv images bench docs clean
 
 demo: venv system-deps-graphviz
-	$(PY) examples/basic_autograd.py
+	$(VENV)/bin/zdravkograd moons
 
-test: venv system-deps lint typecheck pytest
+test: venv system-deps lint typecheck pytest docs
 
 venv: $(STAMP)
 
@@ -49,7 +49,11 @@ pytest: venv
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
 images: venv system-deps-graphviz
-	$(PY) -m zdravkograd.images docs/img
+	$(PY) scripts/make_images.py docs/img
+
+# The documentation site, built offline; --strict turns every warning into an error.
+docs: venv
+	$(VENV)/bin/mkdocs build --strict --site-dir site
 
 bench: venv
 	$(PY) benchmarks/bench.py

@@ -26,7 +26,7 @@ Rule = Callable[..., tuple[Any, ...]]
 DERIVATIVES: dict[str, Rule] = {
     "+": lambda out, x, y: (1.0, 1.0),
     "*": lambda out, x, y: (y, x),
-    "**": lambda out, x, k: (k * x ** (k - 1.0), out * x.log()),
+    "**": lambda out, x, k: _power_rule(out, x, k),
     "exp": lambda out, x: (out,),
     "log": lambda out, x: (x**-1.0,),
     "tanh": lambda out, x: (1.0 - out * out,),
@@ -38,6 +38,17 @@ DERIVATIVES: dict[str, Rule] = {
     "abs": lambda out, x: (ops.sign(x.data),),
     "sum": lambda out, x: (np.ones_like(x.data),),
 }
+
+
+def _power_rule(out: Value, x: Value, k: Value) -> tuple[Any, Any]:
+    """d(x**k)/dx = k x^(k-1) and d(x**k)/dk = x^k ln x, with PyTorch's two masks:
+
+    the first is 0 where k == 0 and the second 0 where x == 0 and k >= 0 (where
+    the formulas would give 0 * inf = nan). The masks are applied to float data.
+    """
+    dx = 0.0 if k.data == 0.0 else k * x ** (k - 1.0)
+    zero_base = isinstance(x.data, float) and x.data == 0.0 and k.data >= 0.0
+    return dx, 0.0 if zero_base else out * x.log()
 
 
 def _rule(node: Value) -> tuple[Any, ...]:
@@ -74,11 +85,10 @@ def gradients(output: Value, inputs: Sequence[Value], create_graph: bool = False
     for node in order:
         if node not in grads:
             continue
-        g = grads.pop(node)
+        g = grads.pop(node)  # complete: every user of `node` came earlier in `order`
         if node in wanted:
-            found[node] = g
-            continue  # paths through an input's own operands are not ours to follow
-        if node not in leads:
+            found[node] = g  # and carry on: another input may lie below this one
+        if node not in leads or node.is_leaf:
             continue
         local = _rule(node) if create_graph else node._local
         for child, d in zip(node._prev, local):
@@ -87,6 +97,8 @@ def gradients(output: Value, inputs: Sequence[Value], create_graph: bool = False
             contribution = d * g
             if isinstance(child.data, float) and not _is_float_like(contribution):
                 contribution = contribution.sum()  # a float used by a whole batch
+                if not isinstance(contribution, Value):
+                    contribution = float(contribution)
             grads[child] = grads[child] + contribution if child in grads else contribution
     return [found.get(x, 0.0) for x in inputs]
 

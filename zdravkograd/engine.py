@@ -40,8 +40,16 @@ class _Mode(threading.local):
     grad_enabled: bool = True
     anomaly: bool = False
 
+    def __init__(self) -> None:
+        self.saved: list[bool] = []  # the values the open `with` blocks will restore
+
 
 _mode = _Mode()
+# How many no_grad / enable_grad / detect_anomaly blocks are open, in all threads.
+# While it is 0, every thread has the default mode and `_result` need not read
+# the thread-local `_mode` (a read that costs several times a global's).
+_open_switches = 0
+_switch_lock = threading.Lock()
 _creation_counter = itertools.count()
 _REAL_TYPES = (int, float, np.integer, np.floating, np.bool_)  # bool is an int
 
@@ -128,6 +136,9 @@ class Value:
             return _result(out, "**", self, dx, k, dk)
         k = _as_data(k)  # a constant exponent is part of the op: '**2', '**-1'
         op = "**" + _format_exponent(k)
+        if k == 0.5:  # as PyTorch, x ** 0.5 is sqrt(x): (-0.0) ** 0.5 = -0.0, (-inf) ** 0.5 = nan
+            out = ops.sqrt(x)
+            return _result(out, op, self, 0.5 * ops.power(out, -1.0))  # 1 / (2 sqrt(x))
         return _result(ops.power(x, k), op, self, ops.power_base_grad(x, k))
 
     def exp(self) -> Value:
@@ -283,11 +294,11 @@ def _result(
     out.grad = 0.0
     out.label = ""
     out._id = next(_creation_counter)
-    if _mode.grad_enabled:
+    if not _open_switches or _mode.grad_enabled:
         out._op, out._a, out._da, out._b, out._db = op, a, da, b, db
     else:
         out._op, out._a, out._da, out._b, out._db = "", None, 0.0, None, 0.0
-    if _mode.anomaly and not ops.is_finite(data):
+    if _open_switches and _mode.anomaly and not ops.is_finite(data):
         raise FloatingPointError(
             f"detect_anomaly: '{op}' produced {data} from inputs "
             + ", ".join(_describe(p) for p in (a, b) if p is not None)
@@ -357,21 +368,28 @@ def topological_order(root: Value) -> list[Value]:
 
 
 class _Switch(ContextDecorator):
-    """A context manager and decorator that sets one per-thread flag, then restores it."""
+    """A context manager and decorator that sets one per-thread flag, then restores it.
+
+    The value to restore goes on a per-thread stack, so one instance (say, a
+    decorated function) may be entered by several threads at once.
+    """
 
     _flag = ""
     _on = False
 
-    def __init__(self) -> None:
-        self._saved: list[bool] = []
-
     def __enter__(self) -> _Switch:
-        self._saved.append(getattr(_mode, self._flag))
+        global _open_switches
+        with _switch_lock:
+            _open_switches += 1
+        _mode.saved.append(getattr(_mode, self._flag))
         setattr(_mode, self._flag, self._on)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        setattr(_mode, self._flag, self._saved.pop())
+        global _open_switches
+        setattr(_mode, self._flag, _mode.saved.pop())
+        with _switch_lock:
+            _open_switches -= 1
 
 
 class no_grad(_Switch):

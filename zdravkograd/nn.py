@@ -1,89 +1,554 @@
-"""Neural-network building blocks made of Values: ``Neuron``, ``Layer``, ``MLP``."""
+"""Neural-network building blocks made of Values: ``Module``, ``Neuron``, ``Layer``, ``MLP``.
+
+A ``Module`` finds its parameters by looking at its own attributes, as PyTorch does:
+
+* an attribute holding a ``Module`` is a child module;
+* an attribute holding a ``Value`` is a parameter;
+* an attribute holding a list (or tuple) is searched element by element for both.
+
+Attributes whose name starts with ``_`` are private and never registered. Names are
+dotted paths, so the second weight of the fourth neuron of the first layer of an
+``MLP`` is ``layers.0.neurons.3.w.1``.
+
+The seed's API is unchanged::
+
+    model = MLP(2, [16, 16, 1])          # 337 parameters, weights from random.uniform(-1, 1)
+    model.zero_grad()
+    for p in model.parameters():
+        p.data -= lr * p.grad
+"""
 
 from __future__ import annotations
 
+import math
 import random
-from collections.abc import Sequence
-from typing import Any
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
+from numbers import Real
+from typing import Any, NamedTuple
 
 from zdravkograd.engine import Value
 
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
+"""The activation names a Neuron, Layer or MLP accepts."""
+
+INITS = ("uniform", "kaiming", "xavier")
+"""The weight initialisations a Neuron, Layer or MLP accepts."""
+
+
+class StateDictError(ValueError):
+    """A state dict that does not fit the model. Raised before any weight changes."""
+
+
+class LoadResult(NamedTuple):
+    """What ``load_state_dict(..., strict=False)`` skipped (both empty when strict)."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+# ------------------------------------------------------------------------ Module
+
 
 class Module:
-    """Base class: something with parameters (Values) that training adjusts."""
+    """Base class: something with parameters (Values) that training adjusts.
+
+    Subclasses either define ``forward`` (called by ``module(x)``, as in PyTorch) or
+    override ``__call__`` directly, as the seed's classes do.
+    """
+
+    training: bool = True  # set on each instance by train() / eval()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} defines neither forward nor __call__")
+
+    # -------------------------------------------------------- registration
+
+    def _members(self) -> Iterator[tuple[str, Any]]:
+        """(name, Module or Value) for every registered attribute, in definition order."""
+        for name, value in vars(self).items():
+            if name.startswith("_"):
+                continue
+            if isinstance(value, (Module, Value)):
+                yield name, value
+            elif isinstance(value, (list, tuple)):
+                for i, item in enumerate(value):
+                    if isinstance(item, (Module, Value)):
+                        yield f"{name}.{i}", item
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """The direct sub-modules with their names (``layers.0``, ``layers.1``, ...)."""
+        for name, value in self._members():
+            if isinstance(value, Module):
+                yield name, value
+
+    def children(self) -> Iterator[Module]:
+        """The direct sub-modules."""
+        for _, child in self.named_children():
+            yield child
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module (named ``prefix``, default ``''``) and every descendant, parents first."""
+        stack: list[tuple[str, Module]] = [(prefix, self)]
+        seen: set[int] = set()
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            kids = [(f"{name}.{n}" if name else n, c) for n, c in module.named_children()]
+            stack.extend(reversed(kids))
+
+    def modules(self) -> Iterator[Module]:
+        """This module and every descendant, parents first."""
+        for _, module in self.named_modules():
+            yield module
+
+    def named_parameters(self) -> Iterator[tuple[str, Value]]:
+        """Every parameter with its dotted name, each shared parameter once."""
+        seen: set[int] = set()
+        for prefix, module in self.named_modules():
+            for name, value in module._members():
+                if isinstance(value, Value) and id(value) not in seen:
+                    seen.add(id(value))
+                    yield (f"{prefix}.{name}" if prefix else name), value
+
+    def parameters(self) -> list[Value]:
+        """Every parameter (a list of Values), in the order of ``named_parameters``."""
+        return [p for _, p in self.named_parameters()]
 
     def zero_grad(self) -> None:
         """Set every parameter's ``grad`` to 0.0 (leaves accumulate across backward calls)."""
         for p in self.parameters():
             p.grad = 0.0
 
-    def parameters(self) -> list[Value]:
-        return []
+    # ------------------------------------------------------------ modes
+
+    def train(self, mode: bool = True) -> Module:
+        """Set ``training = mode`` on this module and every descendant. Returns self."""
+        if not isinstance(mode, bool):
+            raise TypeError(f"train() takes a bool, got {type(mode).__name__}")
+        for module in self.modules():
+            module.training = mode
+        return self
+
+    def eval(self) -> Module:
+        """Same as ``train(False)``."""
+        return self.train(False)
+
+    # ------------------------------------------------------- state dict
+
+    def state_dict(self) -> OrderedDict[str, float]:
+        """An ordered mapping from each parameter's dotted name to its value (a float)."""
+        out: OrderedDict[str, float] = OrderedDict()
+        for name, p in self.named_parameters():
+            if not isinstance(p.data, float):
+                raise TypeError(f"parameter {name} holds a batch (an array), not a float")
+            out[name] = p.data
+        return out
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> LoadResult:
+        """Copy the values of ``state`` into the parameters of the same name.
+
+        The whole of ``state`` is checked first; a bad input raises ``StateDictError``
+        and leaves every weight as it was. With ``strict=True`` (the default) a missing
+        or an unexpected key is an error; with ``strict=False`` they are skipped and
+        reported in the returned ``LoadResult``. Each value must be a real number
+        (``bool`` and strings are refused).
+        """
+        if not isinstance(state, Mapping):
+            raise StateDictError(
+                f"load_state_dict() takes a mapping name -> float, got {type(state).__name__}"
+            )
+        params = dict(self.named_parameters())
+        missing = [k for k in params if k not in state]
+        unexpected = [k for k in state if k not in params]
+        if strict and (missing or unexpected):
+            raise StateDictError(
+                f"state dict does not match {type(self).__name__}: "
+                f"missing keys {_short(missing)}, unexpected keys {_short(unexpected)}"
+            )
+        updates: list[tuple[Value, float]] = []
+        for name, p in params.items():
+            if name not in state:
+                continue
+            v = state[name]
+            if isinstance(v, bool) or not isinstance(v, Real):
+                raise StateDictError(
+                    f"state dict entry {name!r} must be a real number, "
+                    f"got {type(v).__name__}: {v!r:.40}"
+                )
+            updates.append((p, float(v)))
+        for p, v in updates:  # everything checked: now change the weights
+            p.data = v
+        return LoadResult(missing, unexpected)
+
+    # -------------------------------------------------------- save/load
+
+    def save(self, path: Any) -> None:
+        """Write the architecture and the weights to ``path`` as JSON, atomically.
+
+        See ``zdravkograd.nn.load``. Only JSON is written (never pickle).
+        """
+        from zdravkograd.serialization import save
+
+        save(self, path)
+
+    def _config(self) -> dict[str, Any] | None:
+        """The constructor arguments that rebuild this module, or None if unknown."""
+        return None
+
+    # ------------------------------------------------------------- repr
+
+    def extra_repr(self) -> str:
+        """The text between the parentheses of this module's repr (override to describe it)."""
+        return ""
+
+    def __repr__(self) -> str:
+        lines: list[str] = []
+        kids = list(self.named_children())
+        i = 0
+        while i < len(kids):  # PyTorch style: repeated identical children collapse
+            name, child = kids[i]
+            text = repr(child)
+            j = i + 1
+            while j < len(kids) and repr(kids[j][1]) == text and _same_list(name, kids[j][0]):
+                j += 1
+            if j - i > 1:
+                first, last = name, kids[j - 1][0].rsplit(".", 1)[1]
+                lines.append(f"({first}-{last}): {j - i} x {text}")
+            else:
+                lines.append(f"({name}): {text}")
+            i = j
+        extra = self.extra_repr()
+        if not lines:
+            return f"{type(self).__name__}({extra})"
+        body = "\n".join("  " + line.replace("\n", "\n  ") for line in lines)
+        head = f"{type(self).__name__}({extra}" if extra else f"{type(self).__name__}("
+        return f"{head}\n{body}\n)"
+
+
+def _same_list(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` are elements of the same list attribute (``x.0``, ``x.1``)."""
+    return "." in a and a.rsplit(".", 1)[0] == b.rsplit(".", 1)[0]
+
+
+def _short(keys: list[str], n: int = 5) -> str:
+    if len(keys) <= n:
+        return repr(keys)
+    return repr(keys[:n])[:-1] + f", ... ({len(keys)} in all)]"
+
+
+def load(path: Any, model: Module | None = None) -> Module:
+    """Read a model written by ``Module.save``.
+
+    Without ``model`` a new module is built from the architecture in the file (this
+    draws no numbers from the global ``random``). With ``model`` the file must describe
+    the same architecture and its weights are loaded into ``model``. Either way every
+    check happens before any weight changes; errors are ``FileNotFoundError`` or
+    ``zdravkograd.serialization.ModelFileError`` (a ``ValueError``).
+    """
+    from zdravkograd.serialization import load as _load
+
+    return _load(path, model)
+
+
+# ------------------------------------------------------------------ checks
+
+
+def _check_int(name: str, value: Any, low: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}: {value!r:.40}")
+    if value < low:
+        raise ValueError(f"{name} must be at least {low}, got {value}")
+    return value
+
+
+def _check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
+    if value not in choices:
+        raise ValueError(f"unknown {name} {value!r}; expected one of {', '.join(choices)}")
+    return str(value)
+
+
+def _check_rng(rng: Any) -> Any:
+    if rng is None:
+        return random  # the global generator, as in the seed: random.seed() reproduces
+    if not isinstance(rng, random.Random):
+        raise TypeError(f"rng must be a random.Random or None, got {type(rng).__name__}")
+    return rng
+
+
+# ------------------------------------------------------------ seed classes
 
 
 class Neuron(Module):
-    """``act(w · x + b)``: ReLU when ``nonlin`` is true, linear otherwise.
+    """``act(w · x + b)`` for ``nin`` inputs.
 
-    Weights are drawn from ``random.uniform(-1, 1)``, so ``random.seed`` reproduces a model.
+    ``activation`` is ``'relu'`` (default), ``'tanh'``, ``'sigmoid'`` or ``'linear'``;
+    the seed's ``nonlin=True/False`` still works and means ``'relu'``/``'linear'``.
+    Weights (bias ``0.0``) are drawn by ``init``:
+
+    * ``'uniform'`` (default, the seed's): ``U(-1, 1)``;
+    * ``'kaiming'`` (He): ``U(-a, a)`` with ``a = sqrt(6 / nin)``, for ReLU layers;
+    * ``'xavier'`` (Glorot): ``U(-a, a)`` with ``a = sqrt(6 / (nin + fan_out))``.
+
+    Numbers come from ``rng`` (a ``random.Random``) or, when it is None, from Python's
+    global ``random``, so ``random.seed(1337)`` reproduces a model as in the seed.
     """
 
-    def __init__(self, nin: int, nonlin: bool = True) -> None:
-        self.w = [Value(random.uniform(-1, 1)) for _ in range(nin)]
+    def __init__(
+        self,
+        nin: int,
+        nonlin: bool | None = None,
+        *,
+        activation: str = "relu",
+        init: str = "uniform",
+        rng: random.Random | None = None,
+        fan_out: int = 1,
+    ) -> None:
+        _check_int("nin", nin)
+        _check_int("fan_out", fan_out)
+        if nonlin is not None:
+            activation = "relu" if nonlin else "linear"
+        self.activation = _check_choice("activation", activation, ACTIVATIONS)
+        _check_choice("init", init, INITS)
+        gen = _check_rng(rng)
+        if init == "uniform":
+            bound = 1.0
+        elif init == "kaiming":
+            bound = math.sqrt(6.0 / nin)
+        else:
+            bound = math.sqrt(6.0 / (nin + fan_out))
+        self.w = [Value(gen.uniform(-bound, bound)) for _ in range(nin)]
         self.b = Value(0.0)
-        self.nonlin = nonlin
+
+    @property
+    def nonlin(self) -> bool:
+        """The seed's flag: True unless the activation is ``'linear'``."""
+        return self.activation != "linear"
 
     def __call__(self, x: Sequence[Any]) -> Value:
         if len(x) != len(self.w):
             raise ValueError(f"Neuron expects {len(self.w)} inputs, got {len(x)}")
-        act = self.b
+        act = self.b  # b + w0*x0 + w1*x1 + ...: the same graph as the seed (and micrograd)
         for wi, xi in zip(self.w, x):
             act = act + wi * xi
-        return act.relu() if self.nonlin else act
+        a = self.activation
+        if a == "relu":
+            return act.relu()
+        if a == "linear":
+            return act
+        return act.tanh() if a == "tanh" else act.sigmoid()
 
-    def parameters(self) -> list[Value]:
-        return self.w + [self.b]
+    forward = __call__
 
-    def __repr__(self) -> str:
-        return f"{'ReLU' if self.nonlin else 'Linear'}Neuron({len(self.w)})"
+    def _config(self) -> dict[str, Any]:
+        return {"nin": len(self.w), "activation": self.activation}
+
+    def __repr__(self) -> str:  # the seed's short form: ReLUNeuron(2), LinearNeuron(16)
+        names = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "linear": "Linear"}
+        return f"{names[self.activation]}Neuron({len(self.w)})"
 
 
 class Layer(Module):
-    """``nout`` neurons reading the same inputs. Returns one Value when ``nout == 1``."""
+    """``nout`` neurons reading the same inputs. Returns one Value when ``nout == 1``.
+
+    Keyword arguments (``nonlin``, ``activation``, ``init``, ``rng``) go to each Neuron.
+    """
 
     def __init__(self, nin: int, nout: int, **kwargs: Any) -> None:
+        _check_int("nout", nout)
+        kwargs.setdefault("fan_out", nout)
         self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
 
     def __call__(self, x: Sequence[Any]) -> Value | list[Value]:
         out = [n(x) for n in self.neurons]
         return out[0] if len(out) == 1 else out
 
-    def parameters(self) -> list[Value]:
-        return [p for n in self.neurons for p in n.parameters()]
+    forward = __call__
 
-    def __repr__(self) -> str:
-        return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
+    @property
+    def nin(self) -> int:
+        return len(self.neurons[0].w)
+
+    @property
+    def nout(self) -> int:
+        return len(self.neurons)
+
+    @property
+    def activation(self) -> str:
+        return self.neurons[0].activation
+
+    def _config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "nout": self.nout, "activation": self.activation}
 
 
 class MLP(Module):
-    """A multi-layer perceptron: ReLU hidden layers, a linear last layer.
+    """A multi-layer perceptron: hidden layers use ``activation``, the last layer is linear.
 
-    >>> MLP(2, [16, 16, 1]).parameters().__len__()
+    ``nouts`` lists the layer widths. ``init`` and ``rng`` are passed to every Neuron.
+
+    >>> len(MLP(2, [16, 16, 1]).parameters())
     337
     """
 
-    def __init__(self, nin: int, nouts: Sequence[int]) -> None:
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "relu",
+        init: str = "uniform",
+        rng: random.Random | None = None,
+    ) -> None:
+        _check_int("nin", nin)
+        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
+            raise TypeError(f"nouts must be a non-empty list of layer widths, got {nouts!r:.40}")
+        for i, n in enumerate(nouts):
+            _check_int(f"nouts[{i}]", n)
+        _check_choice("activation", activation, ACTIVATIONS)
+        _check_choice("init", init, INITS)
+        _check_rng(rng)
         sizes = [nin] + list(nouts)
+        last = len(nouts) - 1
         self.layers = [
-            Layer(sizes[i], sizes[i + 1], nonlin=i != len(nouts) - 1) for i in range(len(nouts))
+            Layer(
+                sizes[i],
+                sizes[i + 1],
+                activation=activation if i != last else "linear",
+                init=init,
+                rng=rng,
+            )
+            for i in range(len(nouts))
         ]
+        self._activation = activation
+        self._init = init
 
     def __call__(self, x: Any) -> Any:
         for layer in self.layers:
             x = layer(x)
         return x
 
-    def parameters(self) -> list[Value]:
-        return [p for layer in self.layers for p in layer.parameters()]
+    forward = __call__
+
+    def _config(self) -> dict[str, Any]:
+        return {
+            "nin": self.layers[0].nin,
+            "nouts": [layer.nout for layer in self.layers],
+            "activation": self._activation,
+            "init": self._init,
+        }
+
+
+# ------------------------------------------------------- PyTorch-style layers
+
+
+class Linear(Layer):
+    """``nout`` linear neurons: ``y_j = b_j + sum_i w_ji x_i``. Always returns a list.
+
+    Like ``torch.nn.Linear``, but made of Neurons, so every weight is a Value you can see.
+    """
+
+    def __init__(
+        self, nin: int, nout: int, init: str = "uniform", rng: random.Random | None = None
+    ) -> None:
+        super().__init__(nin, nout, activation="linear", init=init, rng=rng)
+        self._init = init
+
+    def __call__(self, x: Sequence[Any]) -> list[Value]:
+        return [n(x) for n in self.neurons]
+
+    forward = __call__
+
+    def _config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "nout": self.nout, "init": self._init}
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.nin}, out_features={self.nout}"
 
     def __repr__(self) -> str:
-        return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
+        return f"Linear({self.extra_repr()})"
+
+
+class _Activation(Module):
+    """An element-wise activation as a module: takes a Value or a list of Values."""
+
+    _method = ""
+
+    def __call__(self, x: Any) -> Any:
+        if isinstance(x, Value):
+            return getattr(x, self._method)()
+        return [getattr(v, self._method)() for v in x]
+
+    forward = __call__
+
+    def _config(self) -> dict[str, Any]:
+        return {}
+
+
+class ReLU(_Activation):
+    """``max(0, x)`` element-wise."""
+
+    _method = "relu"
+
+
+class Tanh(_Activation):
+    """``tanh(x)`` element-wise."""
+
+    _method = "tanh"
+
+
+class Sigmoid(_Activation):
+    """``1 / (1 + exp(-x))`` element-wise."""
+
+    _method = "sigmoid"
+
+
+class Sequential(Module):
+    """Modules applied one after the other: ``Sequential(Linear(2, 8), ReLU(), Linear(8, 1))``."""
+
+    def __init__(self, *modules: Module) -> None:
+        for i, m in enumerate(modules):
+            if not isinstance(m, Module):
+                raise TypeError(f"Sequential takes Modules; argument {i} is {type(m).__name__}")
+        self.layers = list(modules)
+
+    def __call__(self, x: Any) -> Any:
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    forward = __call__
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __getitem__(self, i: int) -> Module:
+        return self.layers[i]
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self.layers)
+
+    def _config(self) -> dict[str, Any] | None:
+        return {"modules": [m for m in self.layers]}  # serialization describes each in turn
+
+
+__all__ = [
+    "ACTIVATIONS",
+    "INITS",
+    "Module",
+    "Neuron",
+    "Layer",
+    "MLP",
+    "Linear",
+    "ReLU",
+    "Tanh",
+    "Sigmoid",
+    "Sequential",
+    "StateDictError",
+    "LoadResult",
+    "load",
+]

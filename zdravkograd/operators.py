@@ -51,6 +51,14 @@ def power_exponent_grad(x, k, out):
         return np.where((x == 0.0) & (np.asarray(k) >= 0.0), 0.0, out * np.log(x))
 
 
+def sqrt(x):
+    """The square root as PyTorch computes ``x ** 0.5``: sqrt(-0.0) = -0.0, sqrt(-1) = nan."""
+    if type(x) is float:
+        return math.sqrt(x) if x >= 0.0 else nan  # math.sqrt(-0.0) is -0.0
+    with np.errstate(all="ignore"):
+        return np.sqrt(x)
+
+
 def exp(x):
     """e ** x; exp(1000) = inf."""
     if type(x) is float:
@@ -102,22 +110,21 @@ def relu(x):
 
 
 def step(x):
-    """1 where x > 0 else 0: the derivative of relu (0 at 0, as in PyTorch)."""
+    """0 where x <= 0 else 1: the derivative of relu (0 at 0 and 1 at nan, as in PyTorch)."""
     if type(x) is float:
-        return 1.0 if x > 0.0 else 0.0
+        return 0.0 if x <= 0.0 else 1.0
     with np.errstate(all="ignore"):
-        return (x > 0.0).astype(np.float64)
+        return np.where(x <= 0.0, 0.0, 1.0)
 
 
 def sign(x):
-    """-1, 0 or 1 (nan for nan): the derivative of abs, as torch.sgn."""
+    """-1, 0 or 1 (0 for ±0 and nan): the derivative of abs, as torch.sign."""
     if type(x) is float:
         if x > 0.0:
             return 1.0
-        if x < 0.0:
-            return -1.0
-        return x * 0.0  # 0.0 for ±0, nan for nan
-    return np.sign(x)
+        return -1.0 if x < 0.0 else 0.0
+    with np.errstate(all="ignore"):
+        return np.where(np.isnan(x), 0.0, np.sign(x))
 
 
 def fabs(x):

@@ -1,0 +1,370 @@
+"""The `zdravkograd` command, run as a real subprocess: outputs, exit codes, messages."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from zdravkograd.engine import Value
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = Path(sys.executable).parent / "zdravkograd"  # the console script of the venv
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def run(*args: str, cwd: Path | None = None, script: bool = False) -> subprocess.CompletedProcess:
+    cmd = [str(SCRIPT)] if script else [sys.executable, "-m", "zdravkograd"]
+    return subprocess.run(
+        [*cmd, *args], capture_output=True, text=True, cwd=cwd or ROOT, timeout=300
+    )
+
+
+def assert_clean_failure(result: subprocess.CompletedProcess, code: int, *needles: str) -> str:
+    """Exit ``code``, one line on stderr containing every needle, and no traceback."""
+    assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def saved_model(tmp_path_factory) -> Path:
+    """A small trained-looking model saved with the nn save format (fast to make)."""
+    from zdravkograd.nn import MLP
+
+    path = tmp_path_factory.mktemp("model") / "model.json"
+    MLP(2, [4, 4, 1], rng=random.Random(3)).save(path)
+    return path
+
+
+def test_moons_defaults_end_to_end(tmp_path):
+    """`zdravkograd moons` with every default (the console script, from a fresh folder)."""
+    from conftest import require, require_program
+
+    for module in ("tqdm", "matplotlib", "sklearn", "graphviz"):
+        require(module)
+    require_program("dot")
+    result = run("moons", cwd=tmp_path, script=True)
+    out = tmp_path / "zdravkograd-out"
+    assert result.returncode == 0, result.stderr
+    assert "final accuracy: 100.0% (100/100 points)" in result.stdout
+    assert "MLP(2, [16, 16, 1]" in result.stdout
+    for name in ("decision_boundary.png", "loss.png", "model.json", "backprop.html"):
+        assert (out / name).is_file(), name
+        assert f"wrote {Path('zdravkograd-out') / name}" in result.stdout
+    # The progress bar (stderr) shows loss and accuracy, and reaches 100 steps.
+    assert "100/100" in result.stderr and "loss=" in result.stderr and "accuracy=" in result.stderr
+
+    # The pictures are real PNGs with content, not blank canvases.
+    from matplotlib import image
+
+    for name in ("decision_boundary.png", "loss.png"):
+        assert (out / name).read_bytes().startswith(PNG_MAGIC), name
+        pixels = image.imread(out / name)
+        assert pixels.shape[0] > 200 and pixels.shape[1] > 200
+        assert len(np.unique(pixels.reshape(-1, pixels.shape[-1]), axis=0)) > 20, name
+
+    # model.json is the nn save format; the reloaded model classifies the data perfectly.
+    from sklearn.datasets import make_moons
+
+    from zdravkograd import nn
+
+    assert isinstance(json.loads((out / "model.json").read_text()), dict)
+    model = nn.load(out / "model.json")
+    assert len(model.parameters()) == 337
+    X, y = make_moons(n_samples=100, noise=0.1, random_state=1337)
+    s = np.array([float(model([Value(a), Value(b)]).data) for a, b in X])
+    assert np.mean((s > 0) == (y == 1)) == 1.0
+
+    # The viewer is one self-contained page about the first point's score.
+    page = (out / "backprop.html").read_text()
+    assert page.lstrip().lower().startswith("<!doctype html")
+    assert "<svg" in page and "score" in page
+    assert "https://" not in page and "http://" not in page.replace("http://www.w3.org", "")
+
+    # predict reads the file moons wrote.
+    result = run("predict", "--model", str(out / "model.json"), "0.5", "-0.2")
+    assert result.returncode == 0, result.stderr
+    assert float(result.stdout.strip()) == float(model([Value(0.5), Value(-0.2)]).data)
+
+
+def test_predict_prints_the_saved_models_score(saved_model):
+    from zdravkograd import nn
+
+    model = nn.load(saved_model)
+    for x in (("0.5", "-0.2"), ("-1000.5", "2"), ("--", "-1e3", "2e-3")):
+        expected = float(model([Value(float(v)) for v in x if v != "--"]).data)
+        result = run("predict", "--model", str(saved_model), *x)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == repr(expected)
+
+
+def test_graph_of_a_saved_model_is_collapsed_per_neuron(saved_model, tmp_path):
+    from conftest import require, require_program
+
+    require("graphviz")
+    require_program("dot")
+    target = tmp_path / "model.svg"
+    result = run(
+        "graph", "--model", str(saved_model), "--input", "0.5", "-0.2", "--out", str(target)
+    )
+    assert result.returncode == 0, result.stderr
+    svg = target.read_text()
+    assert svg.lstrip().startswith(("<?xml", "<svg", "<!DOCTYPE"))
+    assert "score" in svg and "x1" in svg and "x2" in svg
+    # Collapsed per neuron: one node per neuron instead of its ~5 + 2 nin Values.
+    from zdravkograd import nn
+    from zdravkograd.engine import topological_order
+
+    model = nn.load(saved_model)
+    full = len(topological_order(model([Value(0.5), Value(-0.2)])))
+    assert 0 < svg.count('class="node"') < full // 2
+
+
+def test_graph_draws_the_tanh_neuron_example(tmp_path):
+    from conftest import require, require_program
+
+    require("graphviz")
+    require_program("dot")
+    result = run("graph", "--out", str(tmp_path / "neuron.svg"))
+    assert result.returncode == 0, result.stderr
+    svg = (tmp_path / "neuron.svg").read_text()
+    for label in ("x1", "x2", "w1", "w2", "b", "n", "o"):
+        assert f">{label}<" in svg or f"> {label} <" in svg or label in svg
+    # o = tanh(0.8814) = 0.7071 and, after backward, w1.grad = x1 * (1 - o^2) = 1.0
+    assert "0.7071" in svg and "data 6.8814" in svg and "grad 1.0000" in svg
+
+
+def test_graph_png_format(tmp_path):
+    from conftest import require, require_program
+
+    require("graphviz")
+    require_program("dot")
+    result = run("graph", "--format", "png", "--out", str(tmp_path / "neuron.png"))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "neuron.png").read_bytes().startswith(PNG_MAGIC)
+    # The format also follows from the file name.
+    result = run("graph", "--out", str(tmp_path / "again.png"))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "again.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_moons_options_scalar_mode_small_run(tmp_path):
+    from conftest import require, require_program
+
+    require("tqdm")
+    require("sklearn")
+    require_program("dot")
+    result = run(
+        "moons",
+        "--mode", "scalar",
+        "--steps", "3",
+        "--samples", "20",
+        "--hidden", "4",
+        "--activation", "tanh",
+        "--optimizer", "adam",
+        "--lr", "0.1",
+        "--seed", "7",
+        "--noise", "0.2",
+        "--quiet",
+        "--out", str(tmp_path / "o"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert (
+        "MLP(2, [4, 1], activation='tanh') on 20 moons points for 3 steps (adam, mode scalar)"
+        in (result.stdout)
+    )
+    assert result.stderr == ""  # --quiet: no progress bar
+    saved = json.loads((tmp_path / "o" / "model.json").read_text())
+    assert "tanh" in json.dumps(saved)
+
+
+def test_python_m_and_console_script_show_help():
+    for script in (False, True):
+        result = run("--help", script=script)
+        assert result.returncode == 0
+        for command in ("moons", "graph", "predict", "bench"):
+            assert command in result.stdout
+    result = run("moons", "--help")
+    for option in ("--steps", "--hidden", "--activation", "--lr", "--optimizer", "--seed",
+                   "--samples", "--noise", "--out", "--mode"):  # fmt: skip
+        assert option in result.stdout
+
+
+def test_version():
+    import zdravkograd
+
+    result = run("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"zdravkograd {zdravkograd.__version__}"
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        ((), ["the following arguments are required: COMMAND"]),
+        (("fly",), ["invalid choice: 'fly'"]),
+        (("moons", "--bogus"), ["unrecognized arguments: --bogus"]),
+        (("moons", "--steps", "abc"), ["--steps", "expected a positive integer, got 'abc'"]),
+        (("moons", "--steps", "0"), ["--steps", "positive integer"]),
+        (("moons", "--hidden"), ["--hidden", "expected at least one argument"]),
+        (("moons", "--hidden", "16", "-3"), ["--hidden", "positive integer"]),
+        (("moons", "--activation", "swish"), ["--activation", "invalid choice"]),
+        (("moons", "--lr", "-1"), ["--lr", "expected a number > 0"]),
+        (("moons", "--lr", "nan"), ["--lr", "finite"]),
+        (("moons", "--noise", "x"), ["--noise", "expected a number"]),
+        (("moons", "--optimizer", "lbfgs"), ["--optimizer", "invalid choice"]),
+        (("moons", "--mode", "gpu"), ["--mode", "invalid choice"]),
+        (("moons", "--seed", "1.5"), ["--seed", "expected an integer"]),
+        (("predict", "0.5"), ["--model"]),
+        (("predict", "--model", "m.json"), ["the following arguments are required: X"]),
+        (("predict", "--model", "m.json", "zero"), ["expected a number, got 'zero'"]),
+        (("graph", "--format", "pdf"), ["--format", "invalid choice"]),
+        (("graph", "--input", "1", "2"), ["--model and --input go together"]),
+        (("graph", "--out", "g.jpg"), ["cannot tell the format", "--format"]),
+    ],
+)
+def test_bad_flags_and_values_exit_2_with_one_line(args, needles, tmp_path):
+    result = run(*args, cwd=tmp_path)
+    line = assert_clean_failure(result, 2, *needles)
+    assert line.startswith("zdravkograd")
+    assert "--help" in line
+    assert result.stdout == ""
+
+
+def test_wrong_number_of_inputs_for_the_model_exits_2(saved_model):
+    result = run("predict", "--model", str(saved_model), "1", "2", "3")
+    assert_clean_failure(result, 2, "predict", "expects 2 inputs, got 3")
+
+
+def test_missing_model_exits_1(tmp_path):
+    result = run("predict", "--model", str(tmp_path / "nope.json"), "0.5", "-0.2")
+    assert_clean_failure(result, 1, "cannot load the model", "nope.json")
+
+
+@pytest.mark.parametrize(
+    "content",
+    ['{"format": "zdravkograd', "[1, 2, 3]", "not json at all", ""],
+)
+def test_unreadable_model_exits_1(tmp_path, content):
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    for args in (("predict", "--model", str(path), "0.5", "-0.2"),
+                 ("graph", "--model", str(path), "--input", "0.5", "-0.2",
+                  "--out", str(tmp_path / "g.svg"))):  # fmt: skip
+        result = run(*args)
+        assert_clean_failure(result, 1, "cannot load the model", "bad.json")
+
+
+def test_model_that_is_a_folder_exits_1(tmp_path):
+    result = run("predict", "--model", str(tmp_path), "0.5", "-0.2")
+    assert_clean_failure(result, 1, "cannot load the model")
+
+
+def test_output_folder_that_is_a_file_exits_1_before_training(tmp_path):
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    result = run("moons", "--out", str(blocker))
+    assert_clean_failure(result, 1, "cannot write into", "file.txt", "not a folder")
+    assert "training" not in result.stdout  # refused before any work
+    result = run("moons", "--out", str(blocker / "sub"))
+    assert_clean_failure(result, 1, "cannot write into the folder", "sub")
+    result = run("graph", "--out", str(blocker / "g.svg"))
+    assert_clean_failure(result, 1, "cannot write into")
+
+
+def test_unwritable_folder_exits_1(tmp_path):
+    import os
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if os.access(locked, os.W_OK):  # root ignores permissions
+            pytest.skip("running as root: permissions do not stop writing")
+        result = run("moons", "--out", str(locked / "out"))
+        assert_clean_failure(result, 1, "cannot write into the folder")
+    finally:
+        locked.chmod(0o700)
+
+
+def test_bench_is_handed_its_arguments():
+    pytest.importorskip("zdravkograd.bench")
+    result = run("bench", "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "usage" in result.stdout.lower()
+
+
+def test_main_returns_exit_codes_in_process(capsys):
+    from zdravkograd.cli import main
+
+    assert main(["--help"]) == 0
+    assert "moons" in capsys.readouterr().out
+    assert main(["moons", "--steps", "x"]) == 2
+    assert "--steps" in capsys.readouterr().err
+
+
+def test_unexpected_error_is_one_line_without_traceback(monkeypatch, capsys):
+    """A bug anywhere below the CLI still gives one line (and the traceback on request)."""
+    from zdravkograd import cli
+
+    def boom(args):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(cli, "cmd_predict", boom)  # build_parser reads it at each call
+    monkeypatch.delenv("ZDRAVKOGRAD_DEBUG", raising=False)
+    assert cli.main(["predict", "--model", "m.json", "1"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        "zdravkograd: internal error: RuntimeError: kaboom "
+        "(set ZDRAVKOGRAD_DEBUG=1 to see the traceback)"
+    )
+    monkeypatch.setenv("ZDRAVKOGRAD_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="kaboom"):
+        cli.main(["predict", "--model", "m.json", "1"])
+
+
+def test_neuron_example_numbers():
+    from zdravkograd.cli import neuron_example
+
+    o = neuron_example()
+    assert o.data == pytest.approx(0.7071067811865476, rel=1e-12)
+    names = {v.label: v for v in _walk(o)}
+    assert names["w1"].grad == pytest.approx(1.0, rel=1e-12)  # x1 * (1 - o^2) = 2 * 0.5
+    assert names["x1"].grad == pytest.approx(-1.5, rel=1e-12)  # w1 * 0.5
+    assert names["w2"].grad == 0.0 and names["x2"].grad == pytest.approx(0.5, rel=1e-12)
+
+
+def _walk(root: Value) -> list[Value]:
+    from zdravkograd.engine import topological_order
+
+    return topological_order(root)
+
+
+def test_moons_is_reproducible_in_process(tmp_path, capsys):
+    """Same seed, same model file; a different seed gives different weights."""
+    from conftest import require, require_program
+
+    require("tqdm")
+    require("sklearn")
+    require_program("dot")
+    from zdravkograd.cli import main
+
+    args = ["moons", "--steps", "5", "--samples", "20", "--quiet", "--hidden", "4"]
+    state = random.getstate()
+    assert main([*args, "--out", str(tmp_path / "a")]) == 0
+    assert random.getstate() == state  # the global random state is left alone
+    assert main([*args, "--out", str(tmp_path / "b")]) == 0
+    assert main([*args, "--seed", "1", "--out", str(tmp_path / "c")]) == 0
+    a, b, c = ((tmp_path / d / "model.json").read_text() for d in "abc")
+    assert a == b and a != c

@@ -1,0 +1,414 @@
+"""zdravkograd.compile / compile_step: the compiled tape agrees with the eager engine.
+
+Every value/gradient case of the engine's tables (tests/cases.py) and random
+expression DAGs (tests/strategies.py) run through a compiled program, on floats
+and on batches, and must agree with eager evaluation to 1e-12. Then: the guards
+(data-dependent branches, shape and kind changes) raise instead of answering wrong.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+
+import numpy as np
+import pytest
+from cases import BINARY_CASES, COMPOSITES, UNARY_CASES, same, value_and_grads
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import dags, evaluate, output
+
+import zdravkograd
+from zdravkograd import Value, no_grad, value_and_grad
+from zdravkograd.compile import Program, TraceError
+from zdravkograd.nn import MLP
+
+
+def compiled_value_and_grads(fn, args):
+    prog = zdravkograd.compile(fn, *args)
+    value, grads = prog(*args)
+    return value, list(grads)
+
+
+def check(name, ours, theirs, args, rtol=1e-12):
+    (v, gs), (w, hs) = ours, theirs
+    rows = [("value", v, w)] + [(f"d/d{n}", g, h) for n, g, h in zip("xyzw", gs, hs)]
+    bad = [
+        f"  {what}: compiled {a!r} eager {b!r}"
+        for what, a, b in rows
+        if not np.all([same(float(p), float(q), rtol) for p, q in zip(np.ravel(a), np.ravel(b))])
+    ]
+    return [f"{name} at {args}:\n" + "\n".join(bad)] if bad else []
+
+
+# ------------------------------------------------------------ the engine's cases
+
+
+@pytest.mark.parametrize("case", UNARY_CASES, ids=repr)
+def test_unary_cases_compiled_equal_eager(case):
+    prog = zdravkograd.compile(case.fn, 0.5)  # traced once, re-run at every input
+    failures = []
+    for x in case.inputs:
+        value, (gx,) = prog(x)
+        failures += check(case.name, (value, [gx]), value_and_grads(case.fn, (x,)), (x,))
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("case", BINARY_CASES, ids=repr)
+def test_binary_cases_compiled_equal_eager(case):
+    prog = zdravkograd.compile(case.fn, 0.5, 1.5)
+    failures = []
+    for x, y in case.inputs:
+        value, grads = prog(x, y)
+        failures += check(case.name, (value, grads), value_and_grads(case.fn, (x, y)), (x, y))
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("name, fn, _t, _h, point", COMPOSITES, ids=[c[0] for c in COMPOSITES])
+def test_composites_compiled_equal_eager(name, fn, _t, _h, point):
+    ours = compiled_value_and_grads(fn, point)
+    assert not check(name, ours, value_and_grads(fn, point), point)
+
+
+def _batched_eager(fn, args, argnums):
+    return value_and_grad(fn, argnums)(*args)
+
+
+@pytest.mark.parametrize("case", UNARY_CASES, ids=repr)
+def test_unary_cases_batched(case):
+    xs = np.array(case.inputs)
+
+    def f(x):
+        return case.fn(x).sum()
+
+    prog = zdravkograd.compile(f, xs * 0.5)
+    value, (gx,) = prog(xs)
+    ev, eg = value_and_grad(f)(xs)
+    assert isinstance(gx, np.ndarray) and gx.shape == xs.shape
+    assert same(value, ev) and all(same(a, b) for a, b in zip(gx, eg)), (case.name, gx, eg)
+
+
+@pytest.mark.parametrize("case", BINARY_CASES, ids=repr)
+def test_binary_cases_batched_and_mixed(case):
+    xs = np.array([p[0] for p in case.inputs])
+    ys = np.array([p[1] for p in case.inputs])
+
+    def f(x, y):
+        return case.fn(x, y).sum()
+
+    prog = zdravkograd.compile(f, xs, ys)
+    value, (gx, gy) = prog(xs, ys)
+    ev, (ex, ey) = value_and_grad(f, (0, 1))(xs, ys)
+    assert same(value, ev)
+    assert all(same(a, b) for a, b in zip(np.r_[gx, gy], np.r_[ex, ey])), case.name
+    # a float meeting a batch: its gradient is the sum over the batch
+    finite = np.isfinite(xs) & (np.abs(xs) < 1e6)
+    prog = zdravkograd.compile(f, xs[finite], 1.5)
+    value, (gx, gy) = prog(xs[finite], 0.75)
+    ev, (ex, ey) = value_and_grad(f, (0, 1))(xs[finite], 0.75)
+    assert isinstance(gy, float) and same(gy, float(ey)) and same(value, ev), case.name
+    assert all(same(a, b) for a, b in zip(gx, ex))
+
+
+@settings(max_examples=40)
+@given(dag=dags(max_nodes=120), scale=st.floats(0.2, 1.0))
+def test_random_dags_compiled_equal_eager(dag, scale):
+    def f(*leaves):
+        return output(evaluate(dag, list(leaves)))
+
+    prog = zdravkograd.compile(f, *dag.leaves)
+    for leaves in (dag.leaves, tuple(x * scale for x in dag.leaves)):
+        ours = prog(*leaves)
+        theirs = value_and_grads(f, leaves)
+        assert not check("dag", (ours[0], list(ours[1])), theirs, leaves)
+
+
+@settings(max_examples=15)
+@given(dag=dags(max_nodes=60))
+def test_random_dags_batched_equal_eager(dag):
+    rng = np.random.default_rng(len(dag.instructions))
+    leaves = [np.clip(x + 0.1 * rng.standard_normal(4), -1, 1) for x in dag.leaves]
+
+    def f(*xs):
+        return output(evaluate(dag, list(xs))).sum()
+
+    value, grads = zdravkograd.compile(f, *leaves)(*leaves)
+    ev, egrads = value_and_grad(f, tuple(range(len(leaves))))(*leaves)
+    assert same(value, ev)
+    for g, e in zip(grads, egrads):
+        assert all(same(a, b) for a, b in zip(np.broadcast_to(g, (4,)), np.broadcast_to(e, (4,))))
+
+
+# ------------------------------------------------------------------ the program
+
+
+def test_source_is_straight_line_python():
+    prog = zdravkograd.compile(lambda x, y: (x * y + x).relu(), 2.0, 3.0)
+    src = prog.source
+    assert "v2 = v0 * v1" in src and "v3 = v2 + v0" in src
+    assert "# backward" in src and "g0 = g0 + v1 * g2" in src
+    assert not any(w in src for w in ("for ", "while ", "Value("))
+    assert isinstance(prog, Program) and "nodes" in repr(prog)
+
+
+def test_parameters_are_read_at_call_time():
+    w = Value(2.0, label="w")
+    prog = zdravkograd.compile(lambda x: w * x * x, 3.0)
+    assert prog.parameters == [w]
+    assert prog(3.0) == (18.0, (12.0,))
+    w.data = 5.0
+    assert prog(3.0) == (45.0, (30.0,))
+    value, arg_grads, param_grads = prog.run(3.0)
+    assert param_grads == [9.0] and w.grad == 0.0  # run() touches no .grad
+
+
+def test_relu_mask_is_data_not_a_branch():
+    prog = zdravkograd.compile(lambda x: (x * 2).relu() + abs(x), 1.0)
+    assert prog(-3.0) == (3.0, (-1.0,))
+    assert prog(2.0) == (6.0, (3.0,))
+
+
+def test_constants_and_arrays_on_the_left():
+    c = np.array([1.0, -2.0, 3.0])
+    prog = zdravkograd.compile(lambda x: (c * x + 1 - c / (x + 5)).sum(), np.ones(3))
+    x = np.array([0.5, 1.5, -2.0])
+    value, (g,) = prog(x)
+    ev, eg = value_and_grad(lambda x: (c * x + 1 - c / (x + 5)).sum())(x)
+    assert same(value, ev) and np.allclose(g, eg, rtol=1e-12, atol=0)
+
+
+def test_structured_arguments_and_their_gradients():
+    X = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+
+    def f(cols, pair):
+        a, b = cols
+        return (a * pair[0] + b * pair[1]).sum()
+
+    prog = zdravkograd.compile(f, X, [1.0, 2.0])
+    value, (gX, gpair) = prog(X, [1.0, -1.0])
+    assert value == -3.0
+    assert gX.shape == (3, 2) and np.array_equal(gX, np.array([[1.0, -1.0]] * 3))
+    assert gpair == [9.0, 12.0]
+
+
+def test_output_is_batched_raises():
+    with pytest.raises(TypeError, match="single number"):
+        zdravkograd.compile(lambda x: x * 2, np.ones(3))
+
+
+def test_bad_arguments():
+    with pytest.raises(TypeError, match="argument 0.*str"):
+        zdravkograd.compile(lambda x: x, "a")
+    with pytest.raises(TypeError, match="callable"):
+        zdravkograd.compile(3)
+
+
+# --------------------------------------------------------------------- the guards
+
+
+def test_data_dependent_branch_raises():
+    def f(x):
+        return x * 2 if x > 0 else x * -3
+
+    prog = zdravkograd.compile(f, 1.0)
+    assert prog(4.0) == (8.0, (2.0,))
+    with pytest.raises(TraceError, match=r"data-dependent branch.*v0 > 0 was True"):
+        prog(-1.0)
+
+
+def test_branch_on_a_value_compared_with_a_value():
+    def f(x, y):
+        return x if x >= y else y
+
+    prog = zdravkograd.compile(f, 2.0, 1.0)
+    assert prog(5.0, 3.0) == (5.0, (1.0, 0.0))
+    with pytest.raises(TraceError):
+        prog(1.0, 3.0)
+
+
+def test_float_of_a_value_is_a_guard():
+    def f(x):
+        return x * float(x)  # the second factor is frozen by the trace
+
+    prog = zdravkograd.compile(f, 3.0)
+    assert prog(3.0) == (9.0, (3.0,))  # the same data: the frozen number is right
+    with pytest.raises(TraceError, match="float"):
+        prog(4.0)
+
+
+def test_batched_branch_guard():
+    def f(x):
+        return (x * 2).sum() if bool(np.all(x > 0)) else x.sum()
+
+    prog = zdravkograd.compile(f, np.array([1.0, 2.0]))
+    assert prog(np.array([3.0, 4.0]))[0] == 14.0
+    with pytest.raises(TraceError):
+        prog(np.array([3.0, -4.0]))
+
+
+def test_shape_and_kind_changes_raise():
+    prog = zdravkograd.compile(lambda x: x.mean(), np.ones(4))
+    assert prog(np.arange(4.0))[0] == 1.5
+    with pytest.raises(TraceError, match="1-D array of 4 numbers"):
+        prog(np.ones(5))  # mean() divides by the traced length: must not answer
+    with pytest.raises(TraceError, match="traced with a 1-D array"):
+        prog(2.0)
+    prog = zdravkograd.compile(lambda x: x * 2, 1.0)
+    with pytest.raises(TraceError, match="traced with a number"):
+        prog(np.ones(3))
+    with pytest.raises(TraceError, match="1 arguments, got 2"):
+        prog(1.0, 2.0)
+    prog = zdravkograd.compile(lambda xs: xs[0] + xs[1], [1.0, 2.0])
+    with pytest.raises(TraceError, match="list of length 2"):
+        prog([1.0, 2.0, 3.0])
+
+
+def test_parameter_changed_kind_raises():
+    w = Value(2.0)
+    prog = zdravkograd.compile(lambda x: w * x, 1.0)
+    w.data = np.ones(3)
+    with pytest.raises(TraceError, match="parameter"):
+        prog(1.0)
+
+
+def test_no_grad_inside_fn_raises_at_compile():
+    def f(x):
+        with no_grad():
+            y = x * 2
+        return y + x
+
+    with pytest.raises(TraceError, match="no_grad"):
+        zdravkograd.compile(f, 1.0)
+
+
+def test_value_computed_before_compile_raises():
+    w = Value(2.0)
+    h = w * 3
+    with pytest.raises(TraceError, match="computed before compile"):
+        zdravkograd.compile(lambda x: h * x, 1.0)
+
+
+def test_new_value_from_raw_argument_data_raises():
+    with pytest.raises(TraceError, match="raw numbers"):
+        zdravkograd.compile(lambda x: (Value(x.data[::-1]) * x).sum(), np.ones(3))
+
+
+def test_detach_blocks_the_gradient_but_follows_the_data():
+    def f(x):
+        return x * x.detach()
+
+    prog = zdravkograd.compile(f, 2.0)
+    assert prog(3.0) == (9.0, (3.0,))
+    assert value_and_grad(f)(3.0) == (9.0, 3.0)
+
+
+def test_compile_under_no_grad_still_traces():
+    with no_grad():
+        prog = zdravkograd.compile(lambda x: x * x, 2.0)
+    assert prog(3.0) == (9.0, (6.0,))
+
+
+def test_tracing_restores_the_value_class_even_on_error():
+    saved = {k: Value.__dict__[k] for k in ("__lt__", "__float__", "detach")}
+
+    def boom(x):
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        zdravkograd.compile(boom, 1.0)
+    assert {k: Value.__dict__[k] for k in saved} == saved
+    assert (Value(1.0) < 2) is True
+
+
+def test_other_threads_are_not_recorded():
+    results = []
+    barrier = threading.Barrier(2)
+
+    def other():
+        barrier.wait()
+        results.append(Value(1.0) > 0)
+
+    t = threading.Thread(target=other)
+    t.start()
+
+    def f(x):
+        barrier.wait()
+        t.join()
+        return x * 2
+
+    prog = zdravkograd.compile(f, 1.0)
+    assert results == [True]
+    assert prog(-5.0) == (-10.0, (2.0,))  # the other thread's comparison is no guard
+
+
+# --------------------------------------------------------------- compile_step
+
+
+def _moons(n=12):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, 2))
+    y = np.where(X[:, 0] * X[:, 1] > 0, 1.0, -1.0)
+    return X, y
+
+
+def _batched_loss(model, columns, y, alpha):
+    score = model(columns)
+    return (1 + -y * score).relu().mean() + alpha * sum(p * p for p in model.parameters())
+
+
+def _scalar_loss(model, rows, ys, alpha):
+    losses = [(1 + -yi * model(row)).relu() for row, yi in zip(rows, ys)]
+    return sum(losses) * (1.0 / len(losses)) + alpha * sum(p * p for p in model.parameters())
+
+
+@pytest.mark.parametrize("mode", ["batched", "scalar"])
+def test_compile_step_matches_zero_grad_and_backward(mode):
+    X, y = _moons()
+    random.seed(3)
+    model = MLP(2, [6, 5, 1])
+    if mode == "batched":
+        args, loss_fn = (X, y, 1e-4), _batched_loss
+        eager_args = ([Value(X[:, 0]), Value(X[:, 1])], y, 1e-4)
+    else:
+        args, loss_fn = (X.tolist(), y.tolist(), 1e-4), _scalar_loss
+        eager_args = (X.tolist(), y.tolist(), 1e-4)
+    step = zdravkograd.compile_step(model, loss_fn, *args)
+    params = model.parameters()
+    for k in range(3):  # a few SGD steps: the program reads the updated weights
+        loss = step(*args)
+        grads = [p.grad for p in params]
+        model.zero_grad()
+        eager = loss_fn(model, *eager_args)
+        eager.backward()
+        assert isinstance(loss, float) and same(loss, eager.data)
+        assert all(same(g, p.grad) for g, p in zip(grads, params)), k
+        for p in params:
+            p.data -= 0.5 * p.grad
+    assert "step" in repr(step) and step.source.startswith("def step(X, P):")
+
+
+def test_compile_step_sets_unused_parameter_grads_to_zero():
+    random.seed(0)
+    model = MLP(2, [3, 1])
+    extra = model.parameters()
+    for p in extra:
+        p.grad = 7.0
+    step = zdravkograd.compile_step(model, lambda m, x: m.layers[0].neurons[0].w[0] * x, 2.0)
+    assert step(3.0) == 3.0 * extra[0].data
+    assert extra[0].grad == 3.0 and all(p.grad == 0.0 for p in extra[1:])
+
+
+def test_compile_step_with_replaced_parameters_raises():
+    random.seed(0)
+    model = MLP(2, [3, 1])
+    step = zdravkograd.compile_step(model, lambda m, x: m([x, x]), 1.0)
+    model.layers[0].neurons[0].w[0] = Value(0.5)
+    with pytest.raises(TraceError, match="parameters"):
+        step(1.0)
+
+
+def test_compile_step_bad_arguments():
+    with pytest.raises(TypeError, match="loss_fn"):
+        zdravkograd.compile_step(MLP(2, [1]), None, 1.0)
+    with pytest.raises(TypeError, match="parameters"):
+        zdravkograd.compile_step(object(), lambda m: m, 1.0)

@@ -1,0 +1,223 @@
+"""zdravkograd.train.fit: the seed's recipe, the three modes agree, bad input is refused."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+import zdravkograd
+from zdravkograd.engine import Value
+from zdravkograd.nn import MLP
+from zdravkograd.train import DEFAULT_LR, accuracy, best_mode, fit, scores, svm_loss
+
+
+def moons(n: int = 100, seed: int = 1337) -> tuple[np.ndarray, np.ndarray]:
+    """The seed notebook's data: np.random.seed(1337); make_moons(n_samples=100, noise=0.1)."""
+    from conftest import require
+
+    datasets = require("sklearn.datasets")
+    return datasets.make_moons(n_samples=n, noise=0.1, random_state=seed)
+
+
+def model(seed: int = 1337, hidden: tuple[int, ...] = (16, 16)) -> MLP:
+    return MLP(2, [*hidden, 1], rng=random.Random(seed))
+
+
+def weights(m: MLP) -> list[float]:
+    return [float(p.data) for p in m.parameters()]
+
+
+def test_fit_reproduces_micrograd_demo_losses():
+    """Oracle: micrograd 0.1.0 running the seed notebook's loop on the same data and weights."""
+    from conftest import require
+
+    mg_engine = require("micrograd.engine")
+    mg_nn = require("micrograd.nn")
+    X, y = moons(50)
+    zd = model()
+    random.seed(0)
+    mg = mg_nn.MLP(2, [16, 16, 1])
+    for p, q in zip(mg.parameters(), zd.parameters()):
+        p.data = float(q.data)
+    yb = y * 2 - 1
+    expected = []
+    steps = 3
+    for k in range(steps):  # the notebook's loop, over 3 steps instead of 100
+        inputs = [list(map(mg_engine.Value, xrow)) for xrow in X]
+        scores_ = list(map(mg, inputs))
+        losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(yb, scores_)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        reg_loss = 1e-4 * sum(p * p for p in mg.parameters())
+        total_loss = data_loss + reg_loss
+        mg.zero_grad()
+        total_loss.backward()
+        learning_rate = 1.0 - 0.9 * k / steps
+        for p in mg.parameters():
+            p.data -= learning_rate * p.grad
+        expected.append(total_loss.data)
+    history = fit(zd, X, y, steps=steps, mode="scalar")
+    np.testing.assert_allclose(history["loss"], expected, rtol=1e-12)
+    np.testing.assert_allclose(weights(zd), [p.data for p in mg.parameters()], rtol=1e-12)
+
+
+def test_seed_recipe_reaches_full_accuracy_in_100_steps():
+    X, y = moons()
+    m = model()
+    history = fit(m, X, y, steps=100, mode="batched")
+    assert len(history["loss"]) == len(history["accuracy"]) == len(history["lr"]) == 100
+    assert history["loss"][-1] < 0.05 < history["loss"][0]
+    assert history["accuracy"][-1] == 1.0
+    assert accuracy(m, X, y) == 1.0
+    # The learning rate falls linearly: LinearLR(start_factor=1.0, end_factor=0.1, 100).
+    np.testing.assert_allclose(history["lr"], [1.0 - 0.9 * k / 100 for k in range(100)])
+
+
+def _loss_and_grads(m: MLP, X: np.ndarray, y: np.ndarray, mode: str) -> tuple[float, list[float]]:
+    m.zero_grad()
+    loss = svm_loss(m, X, y, mode=mode)
+    loss.backward()
+    return float(loss.data), [float(p.grad) for p in m.parameters()]
+
+
+def test_scalar_and_batched_give_the_same_loss_and_gradients():
+    X, y = moons(40)
+    m = model()
+    loss_s, grads_s = _loss_and_grads(m, X, y, "scalar")
+    loss_b, grads_b = _loss_and_grads(m, X, y, "batched")
+    assert loss_s == pytest.approx(loss_b, rel=1e-12)
+    np.testing.assert_allclose(grads_b, grads_s, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("other", ["batched", "compiled"])
+def test_modes_train_identically(other):
+    if other == "compiled" and not hasattr(zdravkograd, "compile_step"):
+        pytest.skip("zdravkograd.compile_step is not available")
+    X, y = moons(30)
+    a, b = model(), model()
+    ha = fit(a, X, y, steps=4, mode="scalar")
+    hb = fit(b, X, y, steps=4, mode=other)
+    np.testing.assert_allclose(hb["loss"], ha["loss"], rtol=1e-12)
+    assert hb["accuracy"] == ha["accuracy"]
+    np.testing.assert_allclose(weights(b), weights(a), rtol=1e-11, atol=1e-14)
+
+
+def test_auto_mode_is_the_best_available():
+    assert best_mode() == ("compiled" if hasattr(zdravkograd, "compile_step") else "batched")
+    X, y = moons(20)
+    a, b = model(), model()
+    fit(a, X, y, steps=3)  # mode='auto'
+    fit(b, X, y, steps=3, mode=best_mode())
+    assert weights(a) == weights(b)
+
+
+def test_adam_trains_and_uses_its_own_default_lr():
+    X, y = moons()
+    m = model()
+    history = fit(m, X, y, steps=60, optimizer="adam")
+    assert DEFAULT_LR["adam"] == history["lr"][0]
+    assert history["loss"][-1] < 0.5 * history["loss"][0]
+    assert history["accuracy"][-1] >= 0.95
+
+
+@pytest.mark.torch
+def test_adam_matches_pytorch_update():
+    """One Adam run checked against torch.optim.Adam in float64 on the same gradients."""
+    from conftest import require
+
+    torch = require("torch")
+    X, y = moons(20)
+    m = model(hidden=(4,))
+    start = weights(m)
+    history = fit(m, X, y, steps=5, optimizer="adam", lr=0.1, schedule=False, mode="batched")
+    # Replay in torch: the same gradients (from our engine) fed to torch's Adam.
+    ref = model(hidden=(4,))
+    tparams = [torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in start]
+    opt = torch.optim.Adam(tparams, lr=0.1)
+    for _ in range(5):
+        for p, t in zip(ref.parameters(), tparams):
+            p.data = float(t.detach())
+        _, grads = _loss_and_grads(ref, X, y, "batched")
+        for t, g in zip(tparams, grads):
+            t.grad = torch.tensor(g, dtype=torch.float64)
+        opt.step()
+    np.testing.assert_allclose(weights(m), [float(t.detach()) for t in tparams], rtol=1e-10)
+    assert len(history["loss"]) == 5
+
+
+def test_callback_sees_every_step():
+    X, y = moons(20)
+    seen = []
+    history = fit(model(), X, y, steps=5, callback=lambda *a: seen.append(a))
+    assert [s[0] for s in seen] == list(range(5))
+    assert [s[1] for s in seen] == history["loss"]
+    assert [s[2] for s in seen] == history["accuracy"]
+
+
+def test_labels_in_minus_one_one_are_the_same_as_zero_one():
+    X, y = moons(20)
+    a, b = model(), model()
+    ha = fit(a, X, y, steps=3)
+    hb = fit(b, X, 2 * y - 1, steps=3)
+    assert ha == hb
+
+
+def test_scores_and_accuracy_match_the_eager_model():
+    X, y = moons(10)
+    m = model()
+    s = scores(m, X)
+    assert s.shape == (10,)
+    for row, si in zip(X, s):
+        assert float(m([Value(v) for v in row]).data) == pytest.approx(si, rel=1e-13)
+    assert accuracy(m, X, y) == np.mean((s > 0) == (y == 1))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"steps": -1}, "steps must be an integer"),
+        ({"steps": 2.5}, "steps must be an integer"),
+        ({"optimizer": "rmsprop"}, "optimizer must be one of"),
+        ({"lr": 0.0}, "lr must be a finite number > 0"),
+        ({"lr": float("nan")}, "lr must be a finite number > 0"),
+        ({"alpha": -1.0}, "alpha must be >= 0"),
+        ({"mode": "gpu"}, "mode must be one of"),
+    ],
+)
+def test_bad_arguments_raise_before_any_weight_changes(kwargs, message):
+    X, y = moons(10)
+    m = model()
+    before = weights(m)
+    with pytest.raises(ValueError, match=message):
+        fit(m, X, y, **kwargs)
+    assert weights(m) == before
+
+
+@pytest.mark.parametrize(
+    ("X", "y", "message"),
+    [
+        ([[0.0, 1.0]], [0, 1], r"y must have shape \(1,\)"),
+        ([0.0, 1.0], [0, 1], "X must be a non-empty 2-D array"),
+        ([[0.0, float("nan")]], [1], "NaN"),
+        ([[0.0, 1.0], [1.0, 0.0]], [0, 2], "labels in"),
+        ([["a", "b"]], [1], "X must be a 2-D array of numbers"),
+    ],
+)
+def test_bad_data_is_refused(X, y, message):
+    with pytest.raises(ValueError, match=message):
+        fit(model(), X, y, steps=1)
+
+
+def test_a_model_with_several_outputs_is_refused():
+    X, y = moons(10)
+    with pytest.raises(ValueError, match="one Value per input"):
+        fit(MLP(2, [3, 2], rng=random.Random(0)), X, y, steps=1)
+
+
+def test_zero_steps_is_a_no_op():
+    X, y = moons(10)
+    m = model()
+    before = weights(m)
+    assert fit(m, X, y, steps=0) == {"loss": [], "accuracy": [], "lr": []}
+    assert weights(m) == before

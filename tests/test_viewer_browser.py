@@ -1,0 +1,176 @@
+"""The backprop viewer in a real browser: headless Chromium driven by Selenium.
+
+The page is opened from disk (no server), Next is clicked to the end, and the
+gradients the page shows must be the engine's, with no JavaScript error on
+the way. A screenshot is saved next to the test's temporary files (and under
+``tests/artifacts/`` when ``ZDRAVKOGRAD_SCREENSHOTS`` is set) for a human to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import require, require_program
+
+from zdravkograd import Value
+from zdravkograd.trace import format_number
+
+pytestmark = pytest.mark.browser
+
+require("graphviz")
+require_program("dot")
+CHROMIUM = require_program("chromium")
+CHROMEDRIVER = require_program("chromedriver")
+webdriver = require("selenium.webdriver")
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+
+from zdravkograd.viz import backprop_html  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1500,900",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # an explicit Service: Selenium must not go looking for (or download) a driver
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def _neuron():
+    """The tanh neuron of the notebooks, plus a reused input so that gradients accumulate."""
+    x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
+    w1, w2 = Value(-3.0, "w1"), Value(1.0, "w2")
+    b = Value(6.8813735870195432, "b")
+    n = x1 * w1 + x2 * w2 + b
+    n.label = "n"
+    o = n.tanh() * x1
+    o.label = "o"
+    return o
+
+
+def _errors(driver) -> list[str]:
+    severe = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    return severe + driver.execute_script("return window.__errors")
+
+
+def _shown_grads(driver) -> dict[str, tuple[str, str | None]]:
+    cells = driver.find_elements(By.CSS_SELECTOR, "td.grad")
+    return {c.get_attribute("data-node"): (c.text, c.get_attribute("data-exact")) for c in cells}
+
+
+def _save_screenshot(driver, tmp_path: Path, name: str) -> Path:
+    shot = tmp_path / name
+    driver.save_screenshot(str(shot))
+    if os.environ.get("ZDRAVKOGRAD_SCREENSHOTS"):
+        keep = Path(__file__).parent / "artifacts"
+        keep.mkdir(exist_ok=True)
+        shutil.copy(shot, keep / name)
+    return shot
+
+
+def test_clicking_next_to_the_end_shows_the_engines_gradients(browser, tmp_path):
+    o = _neuron()
+    page = backprop_html(o, tmp_path / "neuron.html")
+    o.backward()  # the engine's answer, computed after the (dry-run) page was written
+    nodes = {}
+    stack = [o]
+    while stack:
+        v = stack.pop()
+        if str(v._id) not in nodes:
+            nodes[str(v._id)] = v
+            stack.extend(v._prev)
+
+    browser.get(Path(page).as_uri())
+    assert "step 0 of" in browser.find_element(By.ID, "counter").text
+    before = _shown_grads(browser)
+    assert set(before) == set(nodes)
+    assert all(text == "·" and exact is None for text, exact in before.values())
+
+    next_button = browser.find_element(By.ID, "next")
+    clicks = 0
+    while next_button.is_enabled():
+        next_button.click()
+        clicks += 1
+        assert clicks < 100
+    steps = 1 + sum(1 for v in nodes.values() if v._prev)  # the seed, then each non-leaf
+    assert clicks == steps
+    assert browser.find_element(By.ID, "counter").text == f"step {steps} of {steps}"
+
+    shown = _shown_grads(browser)
+    for key, v in nodes.items():
+        text, exact = shown[key]
+        assert exact is not None, f"no gradient shown for {v!r}"
+        assert float(exact) == v.grad, (v, exact)
+        assert text == format_number(v.grad)
+    # the SVG's records show the same numbers, as %.4f
+    svg_text = browser.find_element(By.ID, "graph").text
+    for v in nodes.values():
+        assert f"grad {v.grad:.4f}" in svg_text
+    assert _errors(browser) == []
+
+    # the last step's formula is on screen, in numbers
+    updates = browser.find_element(By.ID, "updates").text
+    assert "x1.grad += w1.data × v6.grad = -3.0 × 1.0 = -3.0" in updates
+
+    # go back a step with the arrow key to show a mid-pass picture, and keep a screenshot
+    body = browser.find_element(By.TAG_NAME, "body")
+    for _ in range(steps - 3):
+        body.send_keys(Keys.ARROW_LEFT)
+    assert browser.find_element(By.ID, "counter").text == f"step 3 of {steps}"
+    shot = _save_screenshot(browser, tmp_path, "backprop_viewer.png")
+    assert shot.stat().st_size > 10_000
+    assert _errors(browser) == []
+
+
+def test_back_reset_and_play(browser, tmp_path):
+    random.seed(3)
+    xs = [Value(random.uniform(-1, 1), f"x{i}") for i in range(3)]
+    y = (xs[0] * xs[1] + xs[2].exp() * xs[0]).tanh() + xs[1] ** 2
+    y.label = "y"
+    page = backprop_html(y, tmp_path / "y.html")
+    browser.get(Path(page).as_uri())
+    counter = browser.find_element(By.ID, "counter")
+    total = int(counter.text.split()[-1])
+    browser.find_element(By.ID, "next").click()
+    browser.find_element(By.ID, "next").click()
+    browser.find_element(By.ID, "back").click()
+    assert counter.text == f"step 1 of {total}"
+    seeded = _shown_grads(browser)[str(y._id)]
+    assert seeded == ("1.0", "1.0")
+    browser.find_element(By.ID, "reset").click()
+    assert counter.text == f"step 0 of {total}"
+    # Play at the fastest speed runs to the end and stops there
+    browser.find_element(By.CSS_SELECTOR, "#speed option[value='300']").click()
+    browser.find_element(By.ID, "play").click()
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 20).until(lambda d: counter.text == f"step {total} of {total}")
+    y.backward()
+    shown = _shown_grads(browser)
+    for x in xs:
+        assert float(shown[str(x._id)][1]) == x.grad
+    assert browser.find_element(By.ID, "play").text.endswith("Play")
+    assert _errors(browser) == []

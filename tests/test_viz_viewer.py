@@ -1,0 +1,95 @@
+"""backprop_html without a browser: one self-contained file whose steps are the engine's."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from conftest import require, require_program
+
+from zdravkograd import Value, trace_backward
+from zdravkograd.engine import topological_order
+
+require("graphviz")
+require_program("dot")
+from zdravkograd.viz import backprop_html  # noqa: E402
+
+
+def _page_data(text: str) -> dict:
+    raw = re.search(r'<script type="application/json" id="trace-data">(.*?)</script>', text, re.S)
+    assert raw is not None
+    return json.loads(raw.group(1).replace("<\\/", "</"))
+
+
+def _example():
+    a, b, c, f = Value(2.0, "a"), Value(-3.0, "b"), Value(10.0, "c"), Value(-2.0, "f")
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    L = d * f
+    L.label = "L"
+    return L, a, b
+
+
+def test_the_page_is_one_self_contained_file(tmp_path):
+    L, *_ = _example()
+    path = backprop_html(L, tmp_path / "page.html")
+    text = (tmp_path / "page.html").read_text(encoding="utf-8")
+    assert path == str(tmp_path / "page.html")
+    assert text.startswith("<!DOCTYPE html>") and text.rstrip().endswith("</html>")
+    assert "<svg" in text and text.count("<svg") == 1
+    # nothing is fetched: no external scripts, styles, images, fonts or frames
+    assert not re.search(r"<(script|img|iframe|link)[^>]*\s(src|href)=", text, re.I)
+    assert not re.search(r"url\(\s*['\"]?(https?:)?//", text)
+    assert "@import" not in text
+    for m in re.finditer(r"(?:src|href)=\"([^\"]*)\"", text):
+        assert m.group(1).startswith("#"), m.group(1)
+    for word in ("Next", "Back", "Play", "Reset"):
+        assert f">{word}" in text or f"{word} ▶" in text or f"▶ {word}" in text
+
+
+def test_the_steps_are_the_trace_in_the_engines_order(tmp_path):
+    L, a, b = _example()
+    backprop_html(L, tmp_path / "page.html")
+    assert a.grad == 0.0 and L.grad == 0.0  # a dry run
+    data = _page_data((tmp_path / "page.html").read_text(encoding="utf-8"))
+    trace = trace_backward(L, apply=False)
+    steps = data["steps"]
+    assert steps[0]["kind"] == "seed" and steps[0]["node"] == L._id
+    assert [s["node"] for s in steps[1:]] == [s.node._id for s in trace.steps]
+    assert [n for n in topological_order(L) if n._prev][0] is L
+    formulas = [u["formula"] for s in steps for u in s["updates"] if u["formula"]]
+    assert "a.grad += b.data × e.grad = -3.0 × -2.0 = 6.0" in formulas
+    assert "d.grad += f.data × L.grad = -2.0 × 1.0 = -2.0" in formulas
+    # the last update of each node carries its final gradient, exactly as the engine has it
+    L.backward()
+    last = {u["to"]: u["grad"] for s in steps for u in s["updates"]}
+    for v in topological_order(L):
+        assert float(last[v._id]["exact"]) == v.grad
+        assert last[v._id]["four"] == f"{v.grad:.4f}"
+
+
+def test_accumulation_is_spelled_out(tmp_path):
+    x = Value(3.0, "x")
+    y = x * x
+    y.label = "y"
+    backprop_html(y, tmp_path / "sq.html")
+    data = _page_data((tmp_path / "sq.html").read_text(encoding="utf-8"))
+    (step,) = [s for s in data["steps"] if s["kind"] == "node"]
+    first, second = step["updates"]
+    assert first["formula"] == "x.grad += x.data × y.grad = 3.0 × 1.0 = 3.0"
+    assert second["accumulate"] == "x.grad was 3.0, now 6.0 (gradients add up)"
+
+
+def test_too_big_and_bad_input(tmp_path):
+    x = Value(1.0)
+    y = x
+    for _ in range(200):
+        y = y * 1.001
+    with pytest.raises(ValueError, match="max_nodes"):
+        backprop_html(y, tmp_path / "big.html")
+    assert not (tmp_path / "big.html").exists()
+    with pytest.raises(TypeError, match="Value"):
+        backprop_html(2.0, tmp_path / "x.html")  # type: ignore[arg-type]

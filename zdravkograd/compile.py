@@ -1,0 +1,731 @@
+"""Compile a traced function into straight-line Python: the tape behind backprop, as code.
+
+``prog = zdravkograd.compile(fn, *example_args)`` calls ``fn`` once on Values, which
+records its computation graph (the *trace*). It then writes that graph out as one
+Python function:
+
+* one line per operation for the forward pass (``v7 = v3 * v5``), in creation order;
+* one line per chain-rule step for the backward pass (``g3 = g3 + v5 * g7``), in
+  the reverse order, exactly the order ``Value.backward()`` uses.
+
+``prog(*args)`` runs that function on new inputs and on the *current* data of every
+parameter (a leaf Value that ``fn`` uses but did not get as an argument, such as a
+model's weights), without creating a single Value. ``print(prog.source)`` shows it.
+
+Floats are computed with ``math`` (through :mod:`zdravkograd.operators`, so with the
+engine's IEEE-754 answers), batches with NumPy. Results equal the eager engine's, in
+the same floating-point order.
+
+The trace sees operations on Values and nothing else. What it cannot see is turned
+into an error, never into a silently wrong number:
+
+* a comparison of a Value (``if s > 0:``) or ``float(value)`` is recorded as a *guard*;
+  a call whose data would take the other branch raises :class:`TraceError`
+  (``relu`` and ``abs`` are fine: their masks are data, recomputed on every call);
+* arguments of another kind or batch length than the example raise ``TraceError``;
+* a graph computed under ``no_grad``, a Value built before ``compile`` from
+  operations, or a new Value made from an argument's raw numbers raise at compile time.
+
+Numbers that ``fn`` computes itself from ``.data`` become constants of the program.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from zdravkograd import engine
+from zdravkograd import operators as ops
+from zdravkograd.autodiff import gradients
+from zdravkograd.engine import Value, enable_grad
+
+__all__ = ["compile", "compile_step", "Program", "CompiledStep", "TraceError"]
+
+
+class TraceError(ValueError):
+    """The compiled program cannot give the eager engine's answer for these inputs."""
+
+
+# ----------------------------------------------------------------- argument specs
+# An argument is described by a spec, checked again on every call:
+#   ("f",)          a number              -> one scalar Value
+#   ("b", n)        a 1-D array of n      -> one batched Value
+#   ("m", n, d)     a 2-D array (n, d)    -> a list of d batched Values (its columns)
+#   ("l", specs)    a list or tuple       -> a list of converted items
+
+Spec = tuple[Any, ...]
+_REAL = (int, float, np.integer, np.floating, np.bool_)
+
+
+def _kind(x: Any) -> str:
+    if isinstance(x, np.ndarray):
+        return f"an array of shape {x.shape}"
+    if isinstance(x, (list, tuple)):
+        return f"a {type(x).__name__} of length {len(x)}"
+    return f"a {type(x).__name__}"
+
+
+def _describe_spec(spec: Spec) -> str:
+    tag = spec[0]
+    if tag == "f":
+        return "a number"
+    if tag == "b":
+        return f"a 1-D array of {spec[1]} numbers"
+    if tag == "m":
+        return f"an array of shape ({spec[1]}, {spec[2]})"
+    return f"a list of length {len(spec[1])}"
+
+
+def _trace_inputs(arg: Any, flat: list[Value], where: str) -> tuple[Any, Spec]:
+    """Turn an example argument into the Values ``fn`` is traced with, and its spec."""
+    if isinstance(arg, Value):
+        arg = arg.data
+    if isinstance(arg, _REAL):
+        v = Value(float(arg))
+        flat.append(v)
+        return v, ("f",)
+    if isinstance(arg, np.ndarray) and arg.dtype.kind in "biuf":
+        if arg.ndim == 0:
+            return _trace_inputs(float(arg), flat, where)
+        if arg.ndim == 1:
+            v = Value(np.array(arg, dtype=np.float64))
+            flat.append(v)
+            return v, ("b", len(arg))
+        if arg.ndim == 2:
+            columns = [Value(np.array(arg[:, j], dtype=np.float64)) for j in range(arg.shape[1])]
+            flat.extend(columns)
+            return columns, ("m", arg.shape[0], arg.shape[1])
+    if isinstance(arg, (list, tuple)):
+        items, specs = [], []
+        for i, item in enumerate(arg):
+            value, spec = _trace_inputs(item, flat, f"{where}[{i}]")
+            items.append(value)
+            specs.append(spec)
+        return items, ("l", tuple(specs))
+    raise TypeError(
+        f"compile: {where} is {_kind(arg)}; expected a number, a Value, a 1-D or 2-D real "
+        "NumPy array, or a list/tuple of those"
+    )
+
+
+def _flatten(arg: Any, spec: Spec, out: list[Any], where: str) -> None:
+    """Append the data of ``arg`` to ``out``, checking that it has the traced kind and shape."""
+    if isinstance(arg, Value):
+        arg = arg.data
+    tag = spec[0]
+    if tag == "f":
+        if isinstance(arg, _REAL):
+            out.append(float(arg))
+            return
+        if isinstance(arg, np.ndarray) and arg.ndim == 0 and arg.dtype.kind in "biuf":
+            out.append(float(arg))
+            return
+    elif tag == "b":
+        if isinstance(arg, np.ndarray) and arg.ndim == 1 and arg.dtype.kind in "biuf":
+            if len(arg) == spec[1]:
+                out.append(arg.astype(np.float64, copy=False))
+                return
+    elif tag == "m":
+        if isinstance(arg, np.ndarray) and arg.ndim == 2 and arg.dtype.kind in "biuf":
+            if arg.shape == spec[1:]:
+                a = arg.astype(np.float64, copy=False)
+                out.extend(a[:, j] for j in range(a.shape[1]))
+                return
+    elif isinstance(arg, (list, tuple)) and len(arg) == len(spec[1]):
+        for i, (item, s) in enumerate(zip(arg, spec[1])):
+            _flatten(item, s, out, f"{where}[{i}]")
+        return
+    raise TraceError(
+        f"{where} is {_kind(arg)}, but the program was traced with {_describe_spec(spec)}; "
+        "the graph's shape depends on it, so compile again for this kind of input"
+    )
+
+
+def _unflatten(spec: Spec, grads: Sequence[Any], pos: list[int]) -> Any:
+    """Rebuild the argument structure from the flat list of gradients."""
+    tag = spec[0]
+    if tag in ("f", "b"):
+        pos[0] += 1
+        return grads[pos[0] - 1]
+    if tag == "m":
+        n, d = spec[1], spec[2]
+        cols = grads[pos[0] : pos[0] + d]
+        pos[0] += d
+        return np.stack([np.broadcast_to(g, (n,)) for g in cols], axis=1).astype(np.float64)
+    return [_unflatten(s, grads, pos) for s in spec[1]]
+
+
+# --------------------------------------------------------------------- tracing
+# While fn runs, a few Value methods are wrapped so that the trace learns about
+# what it could otherwise not see: comparisons and float() (data-dependent
+# branches), detach() (a value without a gradient) and operations under
+# no_grad (results that would be frozen). Only the tracing thread records.
+
+
+class _Trace:
+    def __init__(self) -> None:
+        self.thread = threading.get_ident()
+        self.guards: list[tuple[str, Value, Any, Any]] = []  # (what, node, other, result)
+        self.detached: dict[Value, Value] = {}  # new leaf -> the Value it copies
+        self.frozen: list[Value] = []  # results made under no_grad
+
+
+_trace_lock = threading.Lock()
+_active: _Trace | None = None
+
+
+def _recording() -> _Trace | None:
+    t = _active
+    return t if t is not None and t.thread == threading.get_ident() else None
+
+
+def _wrap_compare(symbol: str, original: Callable[[Value, Any], Any]) -> Callable[..., Any]:
+    def compare(self: Value, other: Any) -> Any:
+        result = original(self, other)
+        t = _recording()
+        if t is not None:
+            t.guards.append((symbol, self, other, result))
+        return result
+
+    return compare
+
+
+def _traced_float(self: Value) -> float:
+    result = float(self.data)
+    t = _recording()
+    if t is not None:
+        t.guards.append(("float", self, None, result))
+    return result
+
+
+class _Patched:
+    """Wrap the Value methods above for the duration of one trace."""
+
+    _compares = {"__lt__": "<", "__le__": "<=", "__gt__": ">", "__ge__": ">="}
+
+    def __enter__(self) -> None:
+        self.saved = {name: Value.__dict__[name] for name in [*self._compares, "__float__"]}
+        self.saved["detach"] = Value.__dict__["detach"]
+        self.saved_result = engine._result
+        for name, symbol in self._compares.items():
+            setattr(Value, name, _wrap_compare(symbol, self.saved[name]))
+        Value.__float__ = _traced_float  # type: ignore[method-assign]
+        original_detach = self.saved["detach"]
+        original_result = self.saved_result
+
+        def detach(v: Value) -> Value:
+            new = original_detach(v)
+            t = _recording()
+            if t is not None:
+                t.detached[new] = v
+            return new
+
+        def result(*args: Any) -> Value:
+            out = original_result(*args)
+            t = _recording()
+            if t is not None and not engine.is_grad_enabled():
+                t.frozen.append(out)
+            return out
+
+        Value.detach = detach  # type: ignore[method-assign]
+        engine._result = result
+
+    def __exit__(self, *exc: object) -> None:
+        for name, method in self.saved.items():
+            setattr(Value, name, method)
+        engine._result = self.saved_result
+
+
+# ------------------------------------------------------------- code generation
+# Each op: (forward template for floats, forward template for arrays).
+# {a}, {b}: operand variables; {k}: the constant exponent.
+_FORWARD = {
+    "+": ("{a} + {b}", "{a} + {b}"),
+    "*": ("{a} * {b}", "{a} * {b}"),
+    "**k": ("_power({a}, {k})", "_power({a}, {k})"),
+    "**0.5": ("_sqrt({a})", "_sqrt({a})"),  # the engine's x ** 0.5 is ops.sqrt
+    "**": ("_power({a}, {b})", "_power({a}, {b})"),
+    "exp": ("_exp({a})", "_exp({a})"),
+    "log": ("_log({a})", "_log({a})"),
+    "tanh": ("_tanh({a})", "_tanh({a})"),
+    "sigmoid": ("_sigmoid({a})", "_sigmoid({a})"),
+    "relu": ("0.0 if {a} <= 0.0 else {a}", "_relu({a})"),  # ops.relu, inlined for floats
+    "sin": ("_sin({a})", "_sin({a})"),
+    "cos": ("_cos({a})", "_cos({a})"),
+    "abs": ("_fabs({a})", "_fabs({a})"),
+    "sum": (None, "float({a}.sum())"),  # only ever applied to a batch
+}
+
+# The contribution local * g of the chain rule, for operand a (and b).
+# {v}: the node's own value, {g}: its gradient. Same expressions, in the same
+# order of operations, as the local derivatives the engine stores.
+_BACKWARD_A = {
+    "+": "{g}",
+    "*": "{b} * {g}",
+    "**k": "_power_base_grad({a}, {k}) * {g}",
+    "**0.5": "(0.5 * _power({v}, -1.0)) * {g}",
+    "**": "_power_base_grad({a}, {b}) * {g}",
+    "exp": "{v} * {g}",
+    "log": "_power({a}, -1.0) * {g}",
+    "tanh": "(1.0 - {v} * {v}) * {g}",
+    "sigmoid": "({v} * (1.0 - {v})) * {g}",
+    "relu": "(0.0 * {g} if {a} <= 0.0 else {g})",  # ops.step(a) * g, inlined for floats
+    "sin": "_cos({a}) * {g}",
+    "cos": "(-_sin({a})) * {g}",
+    "abs": "_sign({a}) * {g}",
+    "sum": "_full_like({a}, {g})",  # ones_like(a) * g
+}
+_BACKWARD_A_ARRAY = {"relu": "_step({a}) * {g}"}
+_BACKWARD_B = {
+    "+": "{g}",
+    "*": "{a} * {g}",
+    "**": "_power_exponent_grad({a}, {b}, {v}) * {g}",
+}
+
+_NAMESPACE: dict[str, Any] = {
+    "inf": math.inf,
+    "nan": math.nan,
+    "_power": ops.power,
+    "_power_base_grad": ops.power_base_grad,
+    "_power_exponent_grad": ops.power_exponent_grad,
+    "_sqrt": ops.sqrt,
+    "_exp": ops.exp,
+    "_log": ops.log,
+    "_tanh": ops.tanh,
+    "_sigmoid": ops.sigmoid,
+    "_relu": ops.relu,
+    "_step": ops.step,
+    "_sin": ops.sin,
+    "_cos": ops.cos,
+    "_sign": ops.sign,
+    "_fabs": ops.fabs,
+    "_full_like": np.full_like,
+    "_add_reduce": np.add.reduce,  # what np.sum does for a 1-D array
+    "_array_equal": np.array_equal,
+}
+
+
+def _literal(x: Any) -> str | None:
+    """Python source for a plain number, or None if it needs to be a stored constant."""
+    if type(x) is float:
+        if math.isnan(x):
+            return "nan"
+        if math.isinf(x):
+            return "inf" if x > 0 else "(-inf)"
+        return repr(x) if x >= 0 else f"({x!r})"
+    if type(x) is int:
+        return repr(x) if x >= 0 else f"({x!r})"
+    return None
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal, treating nan as equal to nan (for float() guards)."""
+    return bool(a == b or (a != a and b != b))
+
+
+class Program:
+    """A compiled function: ``prog(*args) -> (value, grads)``; ``prog.source`` is its code.
+
+    Attributes:
+        source: the generated Python source (forward lines, then backward lines).
+        parameters: the leaf Values ``fn`` captured (not arguments); their current
+            ``.data`` is read on every call.
+        num_nodes: the number of graph nodes in the tape.
+    """
+
+    def __init__(
+        self,
+        source: str,
+        function: Callable[..., Any],
+        specs: tuple[Spec, ...],
+        parameters: list[Value],
+        num_nodes: int,
+        name: str,
+    ) -> None:
+        self.source = source
+        self._function = function
+        self._specs = specs
+        self.parameters = parameters
+        self._param_types = [
+            (type(p.data), None if type(p.data) is float else len(p.data)) for p in parameters
+        ]
+        self.num_nodes = num_nodes
+        self._name = name
+
+    def __repr__(self) -> str:
+        return (
+            f"<compiled {self._name}: {self.num_nodes} nodes, {len(self._specs)} arguments, "
+            f"{len(self.parameters)} parameters>"
+        )
+
+    def _inputs(self, args: tuple[Any, ...]) -> list[Any]:
+        if len(args) != len(self._specs):
+            raise TraceError(
+                f"the program was traced with {len(self._specs)} arguments, got {len(args)}"
+            )
+        flat: list[Any] = []
+        for i, (arg, spec) in enumerate(zip(args, self._specs)):
+            _flatten(arg, spec, flat, f"argument {i}")
+        for p, (t, n) in zip(self.parameters, self._param_types):
+            d = p.data
+            if type(d) is not t or (n is not None and len(d) != n):
+                raise TraceError(
+                    f"parameter {p!r} (label {p.label!r}) held {'a float' if n is None else n}"
+                    f" when traced, now {_kind(d)}; compile again"
+                )
+        return flat
+
+    def run(self, *args: Any) -> tuple[float, list[Any], list[Any]]:
+        """Forward + backward: ``(value, flat argument gradients, parameter gradients)``.
+
+        The parameter gradients are in the order of ``self.parameters``.
+        """
+        value, arg_grads, param_grads = self._function(self._inputs(args), self.parameters)
+        return value, list(arg_grads), list(param_grads)
+
+    def __call__(self, *args: Any) -> tuple[float, tuple[Any, ...]]:
+        """``(fn(*args), (d fn / d arg for each argument))``, like ``value_and_grad``."""
+        value, flat, _ = self.run(*args)
+        pos = [0]
+        return value, tuple(_unflatten(spec, flat, pos) for spec in self._specs)
+
+
+def _trace(
+    fn: Callable[..., Any], example_args: tuple[Any, ...]
+) -> tuple[Value, list[Value], tuple[Spec, ...], _Trace, int]:
+    """Run ``fn`` once on Values, recording what the graph cannot show."""
+    global _active
+    inputs: list[Value] = []
+    structured, specs = [], []
+    for i, arg in enumerate(example_args):
+        value, spec = _trace_inputs(arg, inputs, f"argument {i}")
+        structured.append(value)
+        specs.append(spec)
+    start = Value(0.0)._id  # Values with a larger _id were created by fn
+    trace = _Trace()
+    with _trace_lock, _Patched(), enable_grad():
+        _active = trace
+        try:
+            out = fn(*structured)
+        finally:
+            _active = None
+    if isinstance(out, _REAL):
+        out = Value(float(out))
+    if not isinstance(out, Value):
+        raise TypeError(f"compile: fn must return a Value or a number, got {_kind(out)}")
+    if type(out.data) is not float:
+        raise TypeError(
+            f"compile: fn must return a single number, got a batch of {len(out.data)}; "
+            "reduce it with .sum() or .mean()"
+        )
+    return out, inputs, tuple(specs), trace, start
+
+
+def _build(
+    fn: Callable[..., Any],
+    example_args: tuple[Any, ...],
+    *,
+    input_grads: bool,
+    parameters: Sequence[Value] = (),
+    name: str = "program",
+) -> Program:
+    out, inputs, specs, trace, start = _trace(fn, example_args)
+
+    # The tape: every node the output or a guard needs, in creation order.
+    roots = [out] + [g[1] for g in trace.guards]
+    roots += [g[2] for g in trace.guards if isinstance(g[2], Value)]
+    seen = set(roots)
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        operands: tuple[Value, ...] = node._prev
+        if node in trace.detached:
+            operands = (trace.detached[node],)
+        for child in operands:
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    tape = sorted(seen, key=lambda v: v._id)
+    index = {node: i for i, node in enumerate(tape)}
+
+    input_pos = {v: i for i, v in enumerate(inputs)}
+    frozen = set(trace.frozen)
+    input_arrays = [v.data for v in inputs if isinstance(v.data, np.ndarray)]
+    params = list(dict.fromkeys(parameters))
+    for node in tape:
+        if node in input_pos or node in trace.detached:
+            continue
+        if node in frozen:
+            raise TraceError(
+                f"compile: fn computed {node!r} under no_grad; its value depends on the data, "
+                "so the program could not replay it. Remove no_grad from fn"
+            )
+        if node._id < start:  # made before the trace: a parameter, read on each call
+            if node._a is not None:
+                raise TraceError(
+                    f"compile: fn uses {node!r} (op {node._op!r}, label {node.label!r}), which "
+                    "was computed before compile(); compute it inside fn, or pass it in"
+                )
+            if node not in params:
+                params.append(node)
+        elif node._a is None and isinstance(node.data, np.ndarray):
+            if any(np.shares_memory(node.data, a) for a in input_arrays):
+                raise TraceError(
+                    "compile: fn made a new Value from an argument's raw numbers (.data); "
+                    "the program would freeze them. Use the argument Value itself"
+                )
+    param_pos = {p: i for i, p in enumerate(params)}
+
+    constants: list[Any] = []
+    names = {node: f"v{i}" for i, node in enumerate(tape)}
+
+    def const(x: Any) -> str:
+        lit = _literal(x)
+        if lit is not None:
+            return lit
+        constants.append(np.array(x, copy=True) if isinstance(x, np.ndarray) else x)
+        return f"C[{len(constants) - 1}]"
+
+    lines = [f"def {name}(X, P):", "    # forward: one line per operation"]
+    for node in tape:
+        v = names[node]
+        label = f"  # {node.label}" if node.label else ""
+        if node in input_pos:
+            lines.append(f"    {v} = X[{input_pos[node]}]{label or '  # input'}")
+        elif node in trace.detached:
+            src = names[trace.detached[node]]
+            lines.append(f"    {v} = {src}  # detached: no gradient flows back")
+        elif node in param_pos:
+            lines.append(f"    {v} = P[{param_pos[node]}].data{label or '  # parameter'}")
+        elif node._a is None:
+            lines.append(f"    {v} = {const(node.data)}{label}")
+        else:
+            lines.append(f"    {v} = {_forward(node, names)}{label}")
+
+    # guards: a branch the trace took must still be the branch the data takes
+    guards = []
+    for k, (what, node, other, result) in enumerate(trace.guards):
+        a = names[node]
+        if what == "float":
+            test = f"_same({a}, G[{k}])"
+            text = f"float({a}) was {result!r}"
+        else:
+            b = names[other] if isinstance(other, Value) else const(other)
+            expr = f"{a} {what} {b}"
+            if isinstance(result, (bool, np.bool_)):
+                test = f"({expr}) is {bool(result)}"
+            else:
+                test = f"_array_equal({expr}, G[{k}])"
+            text = f"{expr} was {result!r}"
+        guards.append((result, text))
+        lines.append(f"    if not {test}:")
+        lines.append(f"        _branch({k})")
+
+    # backward: the chain rule, node by node, in the order Value.backward uses
+    targets = set(input_pos) if input_grads else set()
+    targets |= set(param_pos)
+    leads: set[Value] = set()
+    for node in tape:  # operands come before their users
+        if node in targets or (
+            node._a is not None
+            and node not in trace.detached
+            and any(c in leads for c in node._prev)
+        ):
+            leads.add(node)
+    lines.append("    # backward: one line per chain-rule step")
+    reached: set[Value] = set()
+    if out in leads:
+        lines.append(f"    g{index[out]} = 1.0")
+        reached.add(out)
+    for node in reversed(tape):
+        if node not in reached or node._a is None or node in trace.detached:
+            continue
+        for slot, child in enumerate(node._prev):
+            if child not in leads:
+                continue
+            expr = _contribution(node, slot, names, index)
+            if type(child.data) is float and (
+                type(node.data) is not float or _local_is_array(node, slot)
+            ):
+                expr = f"float(_add_reduce({expr}))"  # a float used by a whole batch
+            g = f"g{index[child]}"
+            lines.append(f"    {g} = {g} + {expr}" if child in reached else f"    {g} = {expr}")
+            reached.add(child)
+
+    def grad_of(node: Value) -> str:
+        return f"g{index[node]}" if node in reached else "0.0"
+
+    arg_grads = [grad_of(v) if input_grads and v in index else "0.0" for v in inputs]
+    param_grads = [grad_of(p) if p in index else "0.0" for p in params]
+    lines.append(
+        f"    return {names[out]}, ({', '.join(arg_grads)}{',' if arg_grads else ''})"
+        f", ({', '.join(param_grads)}{',' if param_grads else ''})"
+    )
+    source = "\n".join(lines) + "\n"
+
+    def branch(k: int) -> None:
+        raise TraceError(
+            f"data-dependent branch: while tracing, {guards[k][1]}; with these inputs it "
+            "differs, and the trace cannot follow the other branch. Compile again for these "
+            "inputs, or express the choice with relu()/abs(), whose masks are data"
+        )
+
+    namespace = dict(_NAMESPACE)
+    namespace.update(C=constants, G=[g[0] for g in guards], _branch=branch, _same=_same)
+    code = builtins.compile(source, f"<zdravkograd.compile {name}>", "exec")
+    exec(code, namespace)
+    function = namespace[name]
+    _self_check(function, out, inputs if input_grads else [], inputs, params)
+    return Program(source, function, specs, params, len(tape), name)
+
+
+def _self_check(
+    function: Callable[..., Any],
+    out: Value,
+    wanted: list[Value],
+    inputs: list[Value],
+    params: list[Value],
+) -> None:
+    """Replay the example: the program must reproduce the eager trace's value and gradients.
+
+    The op rules above restate the engine's; if the engine changes an op, this catches
+    the difference at compile time instead of letting the program drift from it.
+    """
+    value, arg_grads, param_grads = function([v.data for v in inputs], params)
+    expected = gradients(out, [*wanted, *params])
+    ours = [value, *(list(arg_grads) if wanted else []), *param_grads]
+    for got, want in zip(ours, [out.data, *expected]):
+        g = np.asarray(got, dtype=np.float64)
+        w = np.asarray(want, dtype=np.float64)
+        if not np.allclose(g, w, rtol=1e-9, atol=1e-300, equal_nan=True):
+            raise RuntimeError(
+                f"compile: internal error: the program gives {got!r} where the engine gives "
+                f"{want!r}; zdravkograd.compile's op rules are out of date with the engine"
+            )
+
+
+def _forward(node: Value, names: dict[Value, str]) -> str:
+    op = node._op
+    key = _key(op)
+    if key not in _FORWARD:
+        raise NotImplementedError(f"compile: no rule for op {op!r}")
+    batched = any(type(c.data) is not float for c in node._prev)
+    template = _FORWARD[key][1 if batched else 0]
+    assert template is not None
+    a = names[node._a] if node._a is not None else ""
+    b = names[node._b] if node._b is not None else ""
+    return template.format(a=a, b=b, k=_exponent(op))
+
+
+def _key(op: str) -> str:
+    """The rule for an op: '**2', '**-1', ... share '**k'; '**0.5' has its own."""
+    if op.startswith("**") and len(op) > 2 and op != "**0.5":
+        return "**k"
+    return op
+
+
+def _exponent(op: str) -> str:
+    if not (op.startswith("**") and len(op) > 2):
+        return ""
+    lit = _literal(float(op[2:]))
+    assert lit is not None
+    return lit
+
+
+def _local_is_array(node: Value, slot: int) -> bool:
+    return type(node._da if slot == 0 else node._db) is not float
+
+
+def _contribution(node: Value, slot: int, names: dict[Value, str], index: dict[Value, int]) -> str:
+    op = node._op
+    key = _key(op)
+    if slot == 0:
+        table = _BACKWARD_A_ARRAY if type(node.data) is not float else {}
+        template = table.get(key, _BACKWARD_A[key])
+    else:
+        template = _BACKWARD_B[key]
+    a = names[node._a] if node._a is not None else ""
+    b = names[node._b] if node._b is not None else ""
+    return template.format(a=a, b=b, v=names[node], g=f"g{index[node]}", k=_exponent(op))
+
+
+def compile(fn: Callable[..., Any], *example_args: Any) -> Program:  # noqa: A001
+    """Trace ``fn(*example_args)`` once; return a program computing its value and gradients.
+
+    ``prog(*args)`` gives ``(fn(*args), grads)``, the same as
+    ``value_and_grad(fn, argnums=all)(*args)``, with the parameters' current data.
+
+    Each argument is handed to ``fn`` as Values: a number as a Value, a 1-D array as
+    a batched Value, a 2-D array of shape ``(n, d)`` as the list of its ``d`` columns
+    (batched Values, ready for ``MLP``), a list or tuple item by item. Its gradient
+    comes back in the same shape.
+
+    >>> import zdravkograd
+    >>> prog = zdravkograd.compile(lambda x, y: x * y + x, 2.0, 3.0)
+    >>> prog(4.0, 5.0)
+    (24.0, (6.0, 4.0))
+
+    Raises:
+        TraceError: at call time, for inputs of another kind or shape than the example,
+            or data taking another branch than the trace did (see the module docs).
+    """
+    if not callable(fn):
+        raise TypeError(f"compile: fn must be callable, got {_kind(fn)}")
+    name = getattr(fn, "__name__", "program")
+    name = name if name.isidentifier() and name != "<lambda>" else "program"
+    return _build(fn, example_args, input_grads=True, name=name)
+
+
+class CompiledStep:
+    """``step(*args) -> loss``: forward + backward of a model's loss; sets every ``p.grad``."""
+
+    def __init__(self, model: Any, program: Program, params: list[Value]) -> None:
+        self.model = model
+        self.program = program
+        self.params = params
+
+    @property
+    def source(self) -> str:
+        return self.program.source
+
+    def __repr__(self) -> str:
+        return f"<compiled step: {self.program.num_nodes} nodes, {len(self.params)} parameters>"
+
+    def __call__(self, *args: Any) -> float:
+        current = self.model.parameters()
+        if len(current) != len(self.params) or any(
+            p is not q for p, q in zip(current, self.params)
+        ):
+            raise TraceError(
+                "the model's parameters are not the Values it had when compiled; compile again"
+            )
+        value, _, grads = self.program.run(*args)
+        for p, g in zip(self.params, grads):  # model parameters come first in the program
+            p.grad = g
+        return value
+
+
+def compile_step(model: Any, loss_fn: Callable[..., Any], *example_args: Any) -> CompiledStep:
+    """Compile a training step: ``step(*args)`` runs ``loss_fn(model, *args)`` forward and backward.
+
+    Like ``model.zero_grad(); loss = loss_fn(model, *args); loss.backward()``, but
+    replayed from a trace: it sets ``p.grad`` of every parameter of ``model`` and returns
+    the loss as a float. Arguments are converted as in :func:`compile`. The optimiser
+    then updates ``p.data`` as usual; the next call reads the new data.
+    """
+    if not callable(loss_fn):
+        raise TypeError(f"compile_step: loss_fn must be callable, got {_kind(loss_fn)}")
+    if not callable(getattr(model, "parameters", None)):
+        raise TypeError(f"compile_step: model must have parameters(), got {_kind(model)}")
+    params = list(model.parameters())
+
+    def step(*args: Any) -> Any:
+        return loss_fn(model, *args)
+
+    program = _build(step, example_args, input_grads=False, parameters=params, name="step")
+    return CompiledStep(model, program, params)

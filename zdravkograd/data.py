@@ -1,0 +1,187 @@
+"""Small 2-D datasets for classification demos, and helpers to split and batch them.
+
+Every function returns NumPy arrays: ``X`` of shape ``(n, 2)`` (float64) and ``y`` of
+shape ``(n,)`` (int64 class labels ``0, 1, ...``). Feed a row to a model with
+``list(map(Value, row))``; turn labels into the hinge loss's -1/+1 with ``y * 2 - 1``.
+
+``make_moons``, ``make_circles`` and ``make_blobs`` wrap scikit-learn (the ``data``
+extra); ``spiral`` and ``xor`` are written here and need only NumPy.
+
+``seed`` is an int for reproducible data, or None. With ``seed=None`` the scikit-learn
+wrappers draw from NumPy's global generator (so the seed notebook's
+``np.random.seed(1337)`` reproduces its data), and ``spiral``/``xor`` from a fresh one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from zdravkograd._optional import require_extra
+
+
+def _sklearn_datasets() -> Any:
+    return require_extra("sklearn.datasets", "data", "zdravkograd.data.make_moons and friends")
+
+
+def _check_n(n_samples: Any) -> int:
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)):
+        raise TypeError(f"n_samples must be an int, got {type(n_samples).__name__}")
+    if n_samples < 1:
+        raise ValueError(f"n_samples must be at least 1, got {n_samples}")
+    return int(n_samples)
+
+
+def _out(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    return np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.int64)
+
+
+def make_moons(
+    n_samples: int = 100, noise: float = 0.1, seed: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles (scikit-learn's ``make_moons``), labels 0 and 1."""
+    X, y = _sklearn_datasets().make_moons(
+        n_samples=_check_n(n_samples), noise=noise, random_state=seed
+    )
+    return _out(X, y)
+
+
+def make_circles(
+    n_samples: int = 100, noise: float = 0.05, factor: float = 0.8, seed: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """A small circle (label 1) inside a large one (label 0), scaled by ``factor``."""
+    X, y = _sklearn_datasets().make_circles(
+        n_samples=_check_n(n_samples), noise=noise, factor=factor, random_state=seed
+    )
+    return _out(X, y)
+
+
+def make_blobs(
+    n_samples: int = 100,
+    centers: int = 2,
+    cluster_std: float = 1.0,
+    seed: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian blobs in 2-D around ``centers`` random centres, labels ``0..centers-1``."""
+    X, y = _sklearn_datasets().make_blobs(
+        n_samples=_check_n(n_samples),
+        n_features=2,
+        centers=centers,
+        cluster_std=cluster_std,
+        random_state=seed,
+    )
+    return _out(X, y)
+
+
+def spiral(
+    n_samples: int = 150, classes: int = 3, noise: float = 0.2, seed: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``classes`` interleaved spiral arms (the CS231n dataset), ``n_samples`` in all.
+
+    Arm ``c`` has radius ``r`` in [0, 1] and angle ``4 r + 2 pi c / classes`` plus
+    Gaussian noise of standard deviation ``noise`` (in radians).
+    """
+    n = _check_n(n_samples)
+    if isinstance(classes, bool) or not isinstance(classes, int) or classes < 1:
+        raise ValueError(f"classes must be an int >= 1, got {classes!r}")
+    rng = np.random.default_rng(seed)
+    y = np.arange(n, dtype=np.int64) % classes
+    y.sort()
+    r = np.empty(n)
+    for c in range(classes):
+        idx = np.flatnonzero(y == c)
+        r[idx] = np.linspace(0.0, 1.0, len(idx)) if len(idx) > 1 else 0.5
+    theta = 4.0 * r + 2.0 * np.pi * y / classes + rng.normal(0.0, noise, n)
+    X = np.column_stack([r * np.sin(theta), r * np.cos(theta)])
+    return X, y
+
+
+def xor(
+    n_samples: int = 100, noise: float = 0.1, seed: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Points near the four corners of the square [-1, 1]^2; label 1 where x1 x2 < 0.
+
+    Each point is a corner ``(±1, ±1)`` plus Gaussian noise of standard deviation ``noise``.
+    The label is the XOR of the corner's signs, so no straight line separates the classes.
+    """
+    n = _check_n(n_samples)
+    rng = np.random.default_rng(seed)
+    corners = rng.choice([-1.0, 1.0], size=(n, 2))
+    X = corners + rng.normal(0.0, noise, (n, 2))
+    y = (corners[:, 0] * corners[:, 1] < 0).astype(np.int64)
+    return X, y
+
+
+def _generator(rng: Any) -> np.random.Generator:
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
+        return np.random.default_rng(rng)
+    raise TypeError(f"rng must be None, an int seed or a numpy Generator, got {type(rng)}")
+
+
+def train_test_split(
+    X: Any,
+    y: Any,
+    test_size: float = 0.25,
+    shuffle: bool = True,
+    seed: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Split into ``(X_train, X_test, y_train, y_test)`` like scikit-learn's function.
+
+    ``test_size`` is a fraction in (0, 1) (rounded up to whole samples) or a number of
+    samples. Rows are shuffled first unless ``shuffle=False``.
+    """
+    X, y = np.asarray(X), np.asarray(y)
+    n = len(X)
+    if len(y) != n:
+        raise ValueError(f"X has {n} rows but y has {len(y)}")
+    if isinstance(test_size, float) and 0.0 < test_size < 1.0:
+        n_test = int(np.ceil(test_size * n))
+    elif isinstance(test_size, (int, np.integer)) and not isinstance(test_size, bool):
+        n_test = int(test_size)
+    else:
+        raise ValueError(f"test_size must be a fraction in (0, 1) or an int, got {test_size!r}")
+    if not 0 < n_test < n:
+        raise ValueError(f"test_size={test_size!r} leaves {n - n_test} of {n} samples to train")
+    order = _generator(seed).permutation(n) if shuffle else np.arange(n)
+    test, train = order[:n_test], order[n_test:]
+    return X[train], X[test], y[train], y[test]
+
+
+def batches(
+    X: Any, y: Any, batch_size: int, shuffle: bool = True, rng: Any = None
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield ``(X_batch, y_batch)`` pairs covering every sample once (the last may be short).
+
+    ``rng`` (None, an int seed or a ``numpy.random.Generator``) orders the samples when
+    ``shuffle`` is true.
+    """
+    X, y = np.asarray(X), np.asarray(y)
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
+    order = _generator(rng).permutation(len(X)) if shuffle else np.arange(len(X))
+    return _batches(X, y, order, batch_size)  # checked above, at call time
+
+
+def _batches(
+    X: np.ndarray, y: np.ndarray, order: np.ndarray, batch_size: int
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    for start in range(0, len(X), batch_size):
+        idx = order[start : start + batch_size]
+        yield X[idx], y[idx]
+
+
+__all__ = [
+    "make_moons",
+    "make_circles",
+    "make_blobs",
+    "spiral",
+    "xor",
+    "train_test_split",
+    "batches",
+]

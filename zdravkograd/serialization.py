@@ -1,0 +1,218 @@
+"""Save and load models as JSON: the architecture, a format version and the weights.
+
+A file looks like this (weights shortened)::
+
+    {
+      "format": "zdravkograd-model",
+      "format_version": 1,
+      "architecture": {"class": "MLP",
+                       "args": {"nin": 2, "nouts": [16, 16, 1],
+                                "activation": "relu", "init": "uniform"}},
+      "weights": {"layers.0.neurons.0.w.0": 0.2358..., ...}
+    }
+
+Loading never runs code from the file: the only classes it builds are the built-in
+ones in ``ARCHITECTURES``, and the only values it reads are numbers. Python writes
+floats with ``repr``, the shortest text that reads back as the same float, so a
+reloaded model gives bit-identical outputs. ``NaN`` and ``Infinity`` are written as
+Python's ``json`` module writes them.
+
+Saving is atomic: the text goes to a temporary file in the same directory, which is
+then renamed over the target with ``os.replace``. A crash mid-save leaves the old file
+(or no file), never half of one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import tempfile
+from typing import Any
+
+from zdravkograd import nn
+
+FORMAT = "zdravkograd-model"
+FORMAT_VERSION = 1
+
+
+class ModelFileError(ValueError):
+    """A model file that cannot be loaded: what is wrong, and where."""
+
+
+# class name -> (class, {argument name: checker}). Only these classes can be loaded.
+def _int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 1
+
+
+def _ints(v: Any) -> bool:
+    return isinstance(v, list) and len(v) > 0 and all(_int(x) for x in v)
+
+
+def _act(v: Any) -> bool:
+    return v in nn.ACTIVATIONS
+
+
+def _init(v: Any) -> bool:
+    return v in nn.INITS
+
+
+ARCHITECTURES: dict[str, tuple[type[nn.Module], dict[str, Any]]] = {
+    "MLP": (nn.MLP, {"nin": _int, "nouts": _ints, "activation": _act, "init": _init}),
+    "Layer": (nn.Layer, {"nin": _int, "nout": _int, "activation": _act}),
+    "Neuron": (nn.Neuron, {"nin": _int, "activation": _act}),
+    "Linear": (nn.Linear, {"nin": _int, "nout": _int, "init": _init}),
+    "ReLU": (nn.ReLU, {}),
+    "Tanh": (nn.Tanh, {}),
+    "Sigmoid": (nn.Sigmoid, {}),
+    "Sequential": (nn.Sequential, {"modules": lambda v: isinstance(v, list)}),
+}
+
+
+def architecture(model: nn.Module) -> dict[str, Any] | None:
+    """The JSON description of ``model``'s architecture, or None for a custom Module."""
+    name = type(model).__name__
+    if name not in ARCHITECTURES or type(model) is not ARCHITECTURES[name][0]:
+        return None
+    config = model._config()
+    if config is None:
+        return None
+    if name == "Sequential":
+        parts = [architecture(m) for m in config["modules"]]
+        if any(p is None for p in parts):
+            return None
+        config = {"modules": parts}
+    return {"class": name, "args": config}
+
+
+def _build(arch: Any, where: str = "architecture") -> nn.Module:
+    """Build a module from its description, checking every field first."""
+    if not isinstance(arch, dict) or set(arch) != {"class", "args"}:
+        raise ModelFileError(f"{where} must be an object with keys 'class' and 'args'")
+    name, args = arch["class"], arch["args"]
+    if name not in ARCHITECTURES:
+        raise ModelFileError(
+            f"{where}: unknown class {name!r}; this version knows {', '.join(ARCHITECTURES)}"
+        )
+    cls, checks = ARCHITECTURES[name]
+    if not isinstance(args, dict) or set(args) != set(checks):
+        got = sorted(args) if isinstance(args, dict) else type(args).__name__
+        raise ModelFileError(f"{where}: {name} takes arguments {sorted(checks)}, got {got}")
+    for key, ok in checks.items():
+        if not ok(args[key]):
+            raise ModelFileError(f"{where}: {name} argument {key}={args[key]!r:.60} is invalid")
+    if name == "Sequential":
+        parts = [_build(a, f"{where}.modules[{i}]") for i, a in enumerate(args["modules"])]
+        return nn.Sequential(*parts)
+    kwargs = dict(args)
+    if name not in ("ReLU", "Tanh", "Sigmoid"):
+        kwargs["rng"] = random.Random(0)  # weights are overwritten; leave global random alone
+    if name == "Layer":
+        return nn.Layer(kwargs.pop("nin"), kwargs.pop("nout"), **kwargs)
+    return cls(**kwargs)
+
+
+def dumps(model: nn.Module) -> str:
+    """The JSON text ``save`` writes."""
+    doc = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "architecture": architecture(model),
+        "weights": dict(model.state_dict()),
+    }
+    return json.dumps(doc, indent=1)
+
+
+def save(model: nn.Module, path: Any) -> None:
+    """Write ``model`` to ``path`` as JSON, atomically (temporary file + ``os.replace``).
+
+    A custom Module (not one of ``ARCHITECTURES``) is saved with ``"architecture": null``;
+    load it back with ``load(path, model=an_instance)``.
+    """
+    text = dumps(model)  # any error here happens before a file is touched
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def loads(text: str, model: nn.Module | None = None, source: str = "<string>") -> nn.Module:
+    """Like ``load`` but from JSON text; ``source`` names it in error messages."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ModelFileError(
+            f"{source} is not valid JSON (truncated or corrupted?): {exc.msg} "
+            f"at line {exc.lineno} column {exc.colno}"
+        ) from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise ModelFileError(f"{source} is not a zdravkograd model file (no 'format': {FORMAT!r})")
+    version = doc.get("format_version")
+    if version != FORMAT_VERSION or isinstance(version, bool):
+        raise ModelFileError(
+            f"{source} has format version {version!r}; this zdravkograd reads version "
+            f"{FORMAT_VERSION}"
+        )
+    missing = {"architecture", "weights"} - set(doc)
+    if missing:
+        raise ModelFileError(f"{source} lacks the field(s) {sorted(missing)}")
+    weights = doc["weights"]
+    if not isinstance(weights, dict):
+        raise ModelFileError(f"{source}: 'weights' must be an object name -> number")
+    for key, v in weights.items():  # JSON numbers only: no strings, booleans, nulls
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ModelFileError(f"{source}: weight {key!r} is not a number: {v!r:.40}")
+    arch = doc["architecture"]
+    if model is None:
+        if arch is None:
+            raise ModelFileError(
+                f"{source} was saved from a custom Module (no architecture); "
+                f"load it into an instance: load(path, model=MyModel(...))"
+            )
+        target = _build(arch)
+    else:
+        mine = architecture(model)
+        if arch is not None and mine is not None and arch != mine:
+            raise ModelFileError(
+                f"{source} holds a different architecture: file {_describe(arch)}, "
+                f"model {_describe(mine)}"
+            )
+        target = model
+    try:
+        target.load_state_dict(weights, strict=True)
+    except nn.StateDictError as exc:
+        raise ModelFileError(f"{source}: {exc}") from None
+    return target
+
+
+def load(path: Any, model: nn.Module | None = None) -> nn.Module:
+    """Read a model saved by ``save``. See ``zdravkograd.nn.load``."""
+    path = os.fspath(path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no model file at {path!r}") from None
+    except UnicodeDecodeError as exc:
+        raise ModelFileError(f"{path} is not a text (JSON) file: {exc}") from None
+    return loads(text, model, source=path)
+
+
+def _describe(arch: dict[str, Any]) -> str:
+    args = ", ".join(f"{k}={v!r}" for k, v in arch["args"].items() if k != "modules")
+    if arch["class"] == "Sequential":
+        args = ", ".join(_describe(a) for a in arch["args"]["modules"])
+    return f"{arch['class']}({args})"
+
+
+__all__ = ["ModelFileError", "FORMAT", "FORMAT_VERSION", "save", "load", "dumps", "loads"]

@@ -1,0 +1,143 @@
+"""Move a model between zdravkograd and PyTorch, weights and all (needs the ``torch`` extra).
+
+``to_torch(model)`` turns an ``MLP`` (or a ``Sequential`` of ``Linear`` and activation
+modules, or a single ``Layer``) into a ``torch.nn.Sequential`` of ``torch.nn.Linear``
+and activation layers in float64, carrying the same weights: neuron ``j``'s weight
+``w[i]`` becomes ``linear.weight[j, i]`` and its bias ``linear.bias[j]``.
+
+``from_torch(seq)`` goes back. A ``Sequential`` of the shape ``to_torch`` makes
+(``Linear``, activation, ``Linear``, ..., ``Linear``, all hidden activations the same)
+becomes an ``MLP``; any other mix of ``Linear``/``ReLU``/``Tanh``/``Sigmoid`` becomes a
+zdravkograd ``Sequential``. Anything else raises ``TypeError`` naming the layer.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from zdravkograd import nn
+from zdravkograd._optional import require_extra
+
+_TORCH_ACT = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid"}
+
+
+def _torch() -> Any:
+    return require_extra("torch", "torch", "zdravkograd.torch_bridge")
+
+
+def _linear_to_torch(torch: Any, layer: nn.Layer) -> Any:
+    lin = torch.nn.Linear(layer.nin, layer.nout, dtype=torch.float64)
+    with torch.no_grad():
+        w = [[float(wi.data) for wi in n.w] for n in layer.neurons]
+        b = [float(n.b.data) for n in layer.neurons]
+        lin.weight.copy_(torch.tensor(w, dtype=torch.float64))
+        lin.bias.copy_(torch.tensor(b, dtype=torch.float64))
+    return lin
+
+
+def _parts(model: nn.Module) -> list[tuple[nn.Layer, str]]:
+    """The model as (weights, activation) pairs: a Linear-like layer and what follows it."""
+    if isinstance(model, nn.MLP):
+        return [(layer, layer.activation) for layer in model.layers]
+    if isinstance(model, nn.Layer):
+        return [(model, model.activation)]
+    if isinstance(model, nn.Sequential):
+        parts: list[tuple[nn.Layer, str]] = []
+        for i, m in enumerate(model.layers):
+            if isinstance(m, nn.Layer) and not isinstance(m, nn.Linear):
+                parts.append((m, m.activation))
+            elif isinstance(m, nn.Linear):
+                parts.append((m, "linear"))
+            elif isinstance(m, (nn.ReLU, nn.Tanh, nn.Sigmoid)):
+                parts.append((m, "module"))  # type: ignore[arg-type]
+            else:
+                raise TypeError(f"to_torch: cannot convert layer {i}: {type(m).__name__}")
+        return parts
+    raise TypeError(f"to_torch takes an MLP, a Layer or a Sequential, got {type(model).__name__}")
+
+
+def to_torch(model: nn.Module) -> Any:
+    """A ``torch.nn.Sequential`` (float64) computing the same function with the same weights."""
+    torch = _torch()
+    layers: list[Any] = []
+    for part, act in _parts(model):
+        if act == "module":
+            layers.append(getattr(torch.nn, type(part).__name__)())
+            continue
+        layers.append(_linear_to_torch(torch, part))
+        if act != "linear":
+            layers.append(getattr(torch.nn, _TORCH_ACT[act])())
+    return torch.nn.Sequential(*layers)
+
+
+def _copy_into(layer: nn.Layer, lin: Any) -> None:
+    w = lin.weight.detach().to(dtype=_torch().float64).tolist()
+    b = lin.bias.detach().to(dtype=_torch().float64).tolist()
+    for n, row, bj in zip(layer.neurons, w, b):
+        for wi, x in zip(n.w, row):
+            wi.data = float(x)
+        n.b.data = float(bj)
+
+
+def from_torch(seq: Any) -> nn.Module:
+    """The zdravkograd model for a ``torch.nn.Sequential`` of Linear and activation layers.
+
+    Returns an ``MLP`` when the layers are ``Linear (act Linear)*`` with one hidden
+    activation (ReLU, Tanh or Sigmoid), else a ``Sequential``. Raises ``TypeError`` for a
+    layer it does not know (or a Linear without bias).
+    """
+    torch = _torch()
+    if not isinstance(seq, torch.nn.Sequential):
+        raise TypeError(f"from_torch takes a torch.nn.Sequential, got {type(seq).__name__}")
+    names = {torch.nn.ReLU: "relu", torch.nn.Tanh: "tanh", torch.nn.Sigmoid: "sigmoid"}
+    kinds: list[str] = []
+    for i, m in enumerate(seq):
+        if isinstance(m, torch.nn.Linear):
+            if m.bias is None:
+                raise TypeError(f"from_torch: layer {i} is a Linear without bias")
+            kinds.append("linear")
+        elif type(m) in names:
+            kinds.append(names[type(m)])
+        else:
+            raise TypeError(
+                f"from_torch: layer {i} is {type(m).__name__}; only Linear, ReLU, Tanh "
+                f"and Sigmoid are supported"
+            )
+    if not kinds:
+        raise TypeError("from_torch: the Sequential is empty")
+    linears = [m for m in seq if isinstance(m, torch.nn.Linear)]
+    for a, b in zip(linears, linears[1:]):
+        if a.out_features != b.in_features:
+            raise TypeError(
+                f"from_torch: a Linear with {a.out_features} outputs feeds one with "
+                f"{b.in_features} inputs"
+            )
+    rng = random.Random(0)  # the weights are copied over; leave the global random alone
+    acts = kinds[1::2]
+    is_mlp = (
+        len(kinds) % 2 == 1
+        and all(k == "linear" for k in kinds[0::2])
+        and all(k != "linear" for k in acts)
+        and len(set(acts)) <= 1
+    )
+    if is_mlp:
+        act = acts[0] if acts else "relu"
+        model = nn.MLP(
+            linears[0].in_features, [m.out_features for m in linears], activation=act, rng=rng
+        )
+        for layer, lin in zip(model.layers, linears):
+            _copy_into(layer, lin)
+        return model
+    mods: list[nn.Module] = []
+    for m, kind in zip(seq, kinds):
+        if kind == "linear":
+            lin = nn.Linear(m.in_features, m.out_features, rng=rng)
+            _copy_into(lin, m)
+            mods.append(lin)
+        else:
+            mods.append({"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}[kind]())
+    return nn.Sequential(*mods)
+
+
+__all__ = ["to_torch", "from_torch"]

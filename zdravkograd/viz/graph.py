@@ -1,0 +1,345 @@
+"""Draw a computation graph with Graphviz: ``draw_dot(root)``.
+
+Each Value becomes a record node ``label | data 2.0000 | grad -6.0000`` and
+each operation its own small round node between its operands and its result.
+The graph is walked with an explicit stack (no recursion), so deep graphs are
+fine; very large ones are refused above ``max_nodes`` with a message saying
+how to draw them anyway.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from zdravkograd._optional import require_extra
+from zdravkograd.engine import Value
+
+__all__ = ["draw_dot", "collect_nodes"]
+
+COLOR_MODES = ("grad", "sign", "magnitude", None)
+_OP_SYMBOLS = {"+": "+", "*": "×", "**": "^", "sum": "Σ", "": ""}
+_FONT = "Helvetica,Arial,sans-serif"
+_HIGHLIGHT = "#e8590c"
+_EDGE = "#868e96"
+
+
+def collect_nodes(roots: Value | Sequence[Value]) -> list[Value]:
+    """Every Value the roots depend on, newest first (a topological order). No recursion."""
+    if isinstance(roots, Value):
+        root_list = [roots]
+    elif isinstance(roots, (list, tuple)) and roots:
+        root_list = list(roots)
+    else:
+        root_list = [roots]  # type: ignore[list-item]
+    for r in root_list:
+        if not isinstance(r, Value):
+            raise TypeError(f"draw_dot() takes a Value or a list of Values, got {type(r).__name__}")
+    seen = set(root_list)
+    stack = list(root_list)
+    while stack:
+        node = stack.pop()
+        for child in (node._a, node._b):
+            if child is not None and child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return sorted(seen, key=lambda v: v._id, reverse=True)
+
+
+# ----------------------------------------------------------------- formatting
+
+
+def _fmt(x: Any) -> str:
+    """``%.4f`` as in the record nodes; a batch shows its size and first value."""
+    if isinstance(x, np.ndarray):
+        return f"[{len(x)}] {x[0]:.4f}…" if len(x) else "[0]"
+    return f"{float(x):.4f}"
+
+
+def _escape_record(text: str) -> str:
+    """Escape the characters that structure a Graphviz record label."""
+    for ch in "\\{}|<>":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def _op_text(op: str) -> str:
+    if op in _OP_SYMBOLS:
+        return _OP_SYMBOLS[op]
+    if op.startswith("**"):
+        return "^" + op[2:]
+    return op
+
+
+def _magnitude(g: Any) -> float:
+    return float(np.max(np.abs(g))) if isinstance(g, np.ndarray) else abs(float(g))
+
+
+def _sign(g: Any) -> float:
+    return float(np.sign(np.sum(g)))
+
+
+def _mix(light: str, strong: str, t: float) -> str:
+    """Interpolate two ``#rrggbb`` colours (t = 0: light, t = 1: strong)."""
+    a = [int(light[i : i + 2], 16) for i in (1, 3, 5)]
+    b = [int(strong[i : i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(x + (y - x) * t):02x}" for x, y in zip(a, b))
+
+
+def _fill(g: Any, scale: float, mode: str | None) -> str:
+    """The fill colour of a node with gradient ``g`` (``scale`` is the largest |grad|)."""
+    if mode is None:
+        return "#ffffff"
+    m = _magnitude(g)
+    if not math.isfinite(m):
+        return "#ffd43b"  # inf / nan: impossible to miss
+    t = math.sqrt(m / scale) if scale > 0 else 0.0
+    s = _sign(g)
+    if mode == "magnitude":
+        return _mix("#f8f9fa", "#9775fa", t)
+    if s == 0:
+        return "#f1f3f5"
+    if mode == "sign":
+        t = 0.6
+    # positive gradients blue, negative red: darker for larger |grad|
+    return _mix("#e7f5ff", "#4dabf7", t) if s > 0 else _mix("#fff5f5", "#ff8787", t)
+
+
+# ------------------------------------------------------------------- collapse
+
+
+@dataclass
+class _Collapsed:
+    """Neuron sums folded into one node each."""
+
+    hidden: set[Value] = field(default_factory=set)  # nodes not drawn
+    inputs: dict[Value, list[Value]] = field(default_factory=dict)  # sum root -> its inputs
+    params: dict[Value, list[Value]] = field(default_factory=dict)  # sum root -> absorbed leaves
+
+
+def _collapse(nodes: list[Value], roots: set[Value]) -> _Collapsed:
+    """Find every dot product ``Σ w_i x_i + b`` and fold it into its final '+' node.
+
+    A chain (or tree) of '+' nodes whose inner nodes feed only each other becomes
+    one node. Its terms ``w * x`` are folded when ``w`` is a leaf used only there
+    (a weight); a leaf term used only there (a bias) is folded too. What is left
+    (the ``x``) becomes the inputs of the folded node.
+    """
+    uses: dict[Value, int] = {}
+    parent_op: dict[Value, str] = {}
+    for node in nodes:
+        for child in node._prev:
+            uses[child] = uses.get(child, 0) + 1
+            parent_op[child] = node._op
+
+    def inner(v: Value) -> bool:  # a '+' that only feeds another '+'
+        return v._op == "+" and uses.get(v, 0) == 1 and parent_op.get(v) == "+" and v not in roots
+
+    out = _Collapsed()
+    for top in nodes:
+        if top._op != "+" or inner(top):
+            continue
+        tree: list[Value] = []
+        terms: list[Value] = []
+        stack = [top]
+        while stack:
+            v = stack.pop()
+            tree.append(v)
+            for child in v._prev:
+                (stack if inner(child) else terms).append(child)
+        inputs: list[Value] = []
+        params: list[Value] = []
+        folded: list[Value] = []
+        for t in terms:
+            single = uses.get(t, 0) == 1 and t not in roots
+            if single and t._op == "*":
+                a, b = t._prev
+                weight = next(
+                    (w for w in (a, b) if w._a is None and uses.get(w, 0) == 1 and w is not t),
+                    None,
+                )
+                if weight is not None and a is not b:
+                    folded.append(t)
+                    params.append(weight)
+                    inputs.append(b if weight is a else a)
+                    continue
+            if single and t._a is None:
+                params.append(t)  # a bias (or a constant)
+                folded.append(t)
+                continue
+            inputs.append(t)
+        products = sum(1 for t in folded if t._op == "*")
+        if products < 2:  # a single product is just drawn as it is
+            continue
+        out.hidden.update(v for v in tree if v is not top)
+        out.hidden.update(folded)
+        out.hidden.update(params)
+        out.inputs[top] = inputs
+        out.params[top] = params
+    return out
+
+
+# ---------------------------------------------------------------------- draw
+
+
+def _reaching(nodes: list[Value], target: Value) -> set[Value]:
+    """The nodes from which ``target`` can be reached (``target`` included)."""
+    reach = {target}
+    for node in reversed(nodes):  # oldest first: operands before the nodes using them
+        if any(c in reach for c in node._prev):
+            reach.add(node)
+    return reach
+
+
+def draw_dot(
+    root: Value | Sequence[Value],
+    format: str = "svg",
+    rankdir: str = "LR",
+    show_grad: bool = True,
+    max_nodes: int | None = 500,
+    *,
+    color: str | None = "grad",
+    highlight: Value | None = None,
+    collapse: bool = False,
+    names: dict[Value, str] | None = None,
+    tooltips: bool = True,
+) -> Any:
+    """Draw the graph behind ``root`` and return a ``graphviz.Digraph``.
+
+    * Each Value is a record ``label | data 2.0000 | grad -6.0000``; each operation
+      is its own small node. Hover a node in the SVG to see the exact numbers.
+    * ``color``: ``'grad'`` (blue for positive, red for negative gradients, darker
+      when larger), ``'sign'``, ``'magnitude'`` or ``None``.
+    * ``highlight=leaf`` draws every path from ``leaf`` to ``root`` in orange:
+      the paths the chain rule sums over.
+    * ``collapse=True`` folds each neuron's dot product ``Σ w_i x_i + b`` into one node.
+    * ``names``: a display name per Value, used instead of its label; ``tooltips=False``
+      leaves out the hover text (the engine's exact ``repr``) of each node.
+    * Above ``max_nodes`` Values it raises ``ValueError``; pass ``max_nodes=None``
+      to draw anyway.
+
+    In Jupyter the result displays inline; ``.render('graph')`` writes ``graph.svg``
+    (or the ``format`` chosen: 'png', 'pdf', ...).
+    """
+    graphviz = require_extra("graphviz", "viz", "draw_dot()")
+    if format not in graphviz.FORMATS:
+        raise ValueError(f"draw_dot(): unknown format {format!r}; use 'svg', 'png' or 'pdf'")
+    if rankdir not in ("LR", "RL", "TB", "BT"):
+        raise ValueError(f"draw_dot(): rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
+    if color not in COLOR_MODES:
+        raise ValueError(f"draw_dot(): color must be one of {COLOR_MODES}, got {color!r}")
+    nodes = collect_nodes(root)
+    roots = {root} if isinstance(root, Value) else set(root)
+    folded = _collapse(nodes, roots) if collapse else _Collapsed()
+    drawn = [v for v in nodes if v not in folded.hidden]
+    if max_nodes is not None and len(drawn) > max_nodes:
+        hint = "" if collapse else ", or collapse=True to fold each neuron into one node"
+        raise ValueError(
+            f"draw_dot(): the graph has {len(drawn)} Values, more than max_nodes={max_nodes}. "
+            f"Draw it anyway with draw_dot(..., max_nodes=None) (rendering may be slow){hint}."
+        )
+    on_path: set[Value] = set()
+    if highlight is not None:
+        if highlight not in set(nodes):
+            raise ValueError("draw_dot(): highlight= must be a Value the root depends on")
+        on_path = _reaching(nodes, highlight)
+        for v in folded.inputs:  # a folded node is on the path if a hidden part of it is
+            if any(p is highlight for p in folded.params[v]):
+                on_path.add(v)
+
+    scale = max((_magnitude(v.grad) for v in drawn if math.isfinite(_magnitude(v.grad))), default=0)
+    dot = graphviz.Digraph(
+        format=format,
+        graph_attr={
+            "rankdir": rankdir,
+            "bgcolor": "white",
+            "nodesep": "0.25",
+            "ranksep": "0.45",
+            "fontname": _FONT,
+        },
+        node_attr={"fontname": _FONT, "fontsize": "11", "color": "#495057", "penwidth": "1.1"},
+        edge_attr={"color": _EDGE, "arrowsize": "0.6", "penwidth": "1.1"},
+    )
+    horizontal = rankdir in ("LR", "RL")
+
+    def record(v: Value, head: str) -> str:
+        fields = [_escape_record(head), f"data {_fmt(v.data)}"]
+        if show_grad:
+            fields.append(f"grad {_fmt(v.grad)}")
+        body = " | ".join(fields)
+        return "{ " + body + " }" if horizontal else body
+
+    for v in drawn:
+        vid = f"v{v._id}"
+        lit = v in on_path
+        label = names[v] if names is not None and v in names else v.label
+        style = {"penwidth": "2.6", "color": _HIGHLIGHT} if lit else {}
+        fill = _fill(v.grad, scale, color) if show_grad else "#ffffff"
+        if v in folded.inputs:
+            n_in = len(folded.inputs[v])
+            head = f"{label}  Σ w·x + b ({n_in} in)" if label else f"Σ w·x + b ({n_in} in)"
+            params = folded.params[v]
+            tip = f"{v!r}\nfolded parameters:\n" + "\n".join(repr(p) for p in params)
+            dot.node(
+                vid,
+                record(v, head),
+                shape="record",
+                style="filled,bold",
+                fillcolor=fill,
+                tooltip=tip if tooltips else " ",
+                id=f"val{v._id}",
+                **style,
+            )
+            for i, x in enumerate(folded.inputs[v]):
+                edge_lit = lit and x in on_path
+                dot.edge(
+                    f"v{x._id}",
+                    vid,
+                    id=f"c{v._id}_{i}",
+                    **({"color": _HIGHLIGHT, "penwidth": "2.4"} if edge_lit else {}),
+                )
+            continue
+        dot.node(
+            vid,
+            record(v, label),
+            shape="Mrecord" if v._a is None else "record",
+            style="filled",
+            fillcolor=fill,
+            tooltip=repr(v) if tooltips else " ",
+            id=f"val{v._id}",
+            **style,
+        )
+        if v._op:
+            op = f"{vid}op"
+            dot.node(
+                op,
+                _op_text(v._op),
+                shape="circle" if len(_op_text(v._op)) <= 2 else "ellipse",
+                width="0.3",
+                height="0.3",
+                margin="0.02",
+                style="filled",
+                fillcolor="#fff3bf" if not lit else "#ffd8a8",
+                fontsize="12",
+                id=f"op{v._id}",
+                **style,
+            )
+            dot.edge(
+                op,
+                vid,
+                id=f"eo{v._id}",
+                **({"color": _HIGHLIGHT, "penwidth": "2.4"} if lit else {}),
+            )
+            for slot, child in enumerate(v._prev):
+                edge_lit = lit and child in on_path
+                dot.edge(
+                    f"v{child._id}",
+                    op,
+                    id=f"e{v._id}_{slot}",
+                    **({"color": _HIGHLIGHT, "penwidth": "2.4"} if edge_lit else {}),
+                )
+    return dot
