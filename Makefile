@@ -53,7 +53,7 @@ images: venv system-deps-graphviz
 
 # The documentation site, built offline; --strict turns every warning into an error.
 docs: venv
-	$(VENV)/bin/mkdocs build --strict --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
 
 bench: venv
 	$(PY) benchmarks/bench.py

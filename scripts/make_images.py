@@ -8,7 +8,7 @@
 * neuron_graph.svg / .png: a tanh neuron after backward, drawn by draw_dot.
 * mlp_collapsed.svg: MLP(2, [4, 4, 1]) on one point, each neuron folded into one node.
 * backprop_viewer.html: the step-by-step viewer for the tanh neuron
-  (and backprop_viewer.png, a screenshot of it, when Chromium and chromedriver are installed).
+  (and backprop_viewer.png, a screenshot of its last step, when Chromium and chromedriver are installed).
 
 Everything is seeded, so the pictures only change when the code does.
 """
@@ -121,7 +121,7 @@ def screenshot(page: Path, png: Path) -> bool:
         driver = webdriver.Chrome(service=Service(driver_path), options=options)
         try:
             driver.get(page.resolve().as_uri())
-            for _ in range(4):
+            for _ in range(6):
                 driver.find_element(By.ID, "next").click()
             driver.save_screenshot(str(png))
         finally:

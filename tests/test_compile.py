@@ -398,13 +398,17 @@ def test_compile_step_sets_unused_parameter_grads_to_zero():
     assert extra[0].grad == 3.0 and all(p.grad == 0.0 for p in extra[1:])
 
 
-def test_compile_step_with_replaced_parameters_raises():
+def test_compile_step_follows_load_state_dict():
     random.seed(0)
     model = MLP(2, [3, 1])
     step = zdravkograd.compile_step(model, lambda m, x: m([x, x]), 1.0)
-    model.layers[0].neurons[0].w[0] = Value(0.5)
-    with pytest.raises(TraceError, match="parameters"):
-        step(1.0)
+    state = model.state_dict()
+    first = step(1.0)
+    for p in model.parameters():
+        p.data += 1.0
+    assert step(1.0) != first
+    model.load_state_dict(state)
+    assert step(1.0) == first
 
 
 def test_compile_step_bad_arguments():

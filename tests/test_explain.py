@@ -101,3 +101,20 @@ def test_unrelated_leaf_and_the_root_itself():
         explain(y, 1.0)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="max_paths"):
         explain(y, x, max_paths=-1)
+
+
+def test_a_float_weight_used_by_a_batch_gets_the_batch_sum():
+    import numpy as np
+
+    w = Value(0.5, "w")
+    x = Value(np.array([1.0, 2.0, 3.0]), "x")
+    y = (w * x).tanh()
+    y.label = "y"
+    ex = explain(y, w)
+    y.backward()
+    assert isinstance(ex.total, float) and ex.total == pytest.approx(w.grad, rel=1e-12)
+    assert "sum over the batch" in str(ex)
+    ex_x = explain(y, x)
+    assert np.allclose(ex_x.total, x.grad) and "sum over the batch" not in str(ex_x)
+    seeded = explain(y, w, gradient=np.array([1.0, 0.0, 2.0]))
+    assert "times the seed" in str(seeded)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import require
+from hypothesis import given
+from hypothesis import strategies as st
 
 from zdravkograd import losses as L
 from zdravkograd.engine import Value
@@ -194,3 +196,55 @@ def test_l2_regularization_matches_seed_and_torch():
 
     assert L.l2_regularization(Holder(), 2.0).data == 2.0 * (0.25 + 4.0 + 9.0)
     assert L.l2_regularization([], 1.0).data == 0.0
+
+
+@pytest.mark.parametrize("row", ROWS)
+def test_logsumexp_matches_torch(row):
+    vs = [Value(x) for x in row]
+    out = L.logsumexp(vs)
+    out.backward()
+    t = torch.tensor(row, dtype=torch.float64, requires_grad=True)
+    ref = torch.logsumexp(t, 0)
+    ref.backward()
+    assert out.data == pytest.approx(ref.item(), rel=RTOL)
+    np.testing.assert_allclose([v.grad for v in vs], t.grad.numpy(), rtol=RTOL, atol=1e-15)
+    with pytest.raises(ValueError, match="no values"):
+        L.logsumexp([])
+
+
+def test_cross_entropy_reduction_none_gives_per_sample_losses():
+    vs = [[Value(x) for x in row] for row in ROWS]
+    per = L.cross_entropy(vs, CLASSES, reduction="none")
+    ref = F.cross_entropy(
+        torch.tensor(ROWS, dtype=torch.float64), torch.tensor(CLASSES), reduction="none"
+    )
+    np.testing.assert_allclose([v.data for v in per], ref.numpy(), rtol=RTOL, atol=1e-15)
+
+
+@given(
+    st.lists(st.floats(-1e3, 1e3), min_size=1, max_size=6),
+    st.lists(st.floats(0.0, 1.0), min_size=6, max_size=6),
+)
+def test_bce_property_matches_torch_on_any_logits(xs, ts):
+    ts = ts[: len(xs)]
+    ours = _batched_grads(L.binary_cross_entropy_with_logits, xs, ts)
+    t = torch.tensor(ts, dtype=torch.float64)
+    theirs = _torch(lambda s: F.binary_cross_entropy_with_logits(s, t), xs)
+    _check(ours, theirs, rtol=1e-9, atol=1e-12)
+
+
+@given(
+    st.lists(st.floats(-500, 500), min_size=2, max_size=5).flatmap(
+        lambda row: st.tuples(st.just(row), st.integers(0, len(row) - 1))
+    )
+)
+def test_cross_entropy_property_matches_torch(case):
+    row, c = case
+    vs = [Value(x) for x in row]
+    out = L.cross_entropy(vs, c)
+    out.backward()
+    t = torch.tensor([row], dtype=torch.float64, requires_grad=True)
+    ref = F.cross_entropy(t, torch.tensor([c]))
+    ref.backward()
+    assert out.data == pytest.approx(ref.item(), rel=1e-9, abs=1e-12)
+    np.testing.assert_allclose([v.grad for v in vs], t.grad.numpy()[0], rtol=1e-9, atol=1e-12)

@@ -106,4 +106,4 @@ def test_where_micrograd_goes_wrong_a_second_backward() -> None:
     my.backward()
     my.backward()
     assert x.grad == 54.0  # 2 * 3x^2
-    assert mx.grad != 54.0  # micrograd: the intermediate x*x re-sends its stale gradient
+    assert mx.grad == 72.0  # micrograd: the intermediate x*x re-sends its stale gradient

@@ -7,6 +7,8 @@ import random
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from zdravkograd.engine import Value
 from zdravkograd.nn import (
@@ -134,7 +136,11 @@ def test_custom_module_registers_attributes_lists_and_tuples():
     names = [n for n, _ in m.named_parameters()]
     # as in PyTorch: a module's own parameters first, then each child's, depth first
     assert names[:3] == ["scale", "extra.0", "extra.1"]
-    assert names[3:6] == ["blocks.0.neurons.0.w.0", "blocks.0.neurons.0.w.1", "blocks.0.neurons.0.b"]
+    assert names[3:6] == [
+        "blocks.0.neurons.0.w.0",
+        "blocks.0.neurons.0.w.1",
+        "blocks.0.neurons.0.b",
+    ]
     assert "head.neurons.0.b" == names[-1]
     assert all(p is not m._hidden for p in m.parameters())
     assert len(m.parameters()) == 1 + 6 + 2 + 3
@@ -362,3 +368,41 @@ def test_sequential_matches_an_mlp_with_the_same_weights():
 def test_activation_modules_take_values_or_lists():
     assert ReLU()(Value(-2.0)).data == 0.0
     assert [v.data for v in Tanh()([Value(0.0), Value(100.0)])] == [0.0, 1.0]
+
+
+def test_parameters_is_named_parameters_without_names():
+    shared = Custom()
+    shared.head.neurons[0].w[0] = shared.scale
+    shared.again = shared.blocks[0]  # a module reachable twice
+    models = [MLP(2, [16, 16, 1]), Custom(), shared, Sequential(Linear(2, 2), ReLU())]
+    for m in models:
+        assert m.parameters() == [p for _, p in m.named_parameters()]
+
+
+@given(
+    drop=st.sets(st.integers(0, 12), max_size=3),
+    extra=st.lists(st.text(min_size=1, max_size=5), max_size=2),
+    poison=st.one_of(st.none(), st.integers(0, 12)),
+    bad=st.sampled_from(["x", None, True, [1.0], {"a": 1}]),
+    strict=st.booleans(),
+)
+def test_load_state_dict_is_all_or_nothing(drop, extra, poison, bad, strict):
+    """Whatever is wrong with a state dict, a failed load changes no weight,
+    and a successful one sets exactly the keys it was given."""
+    dst = MLP(2, [3, 1], rng=random.Random(2))
+    src = MLP(2, [3, 1], rng=random.Random(1))
+    names = list(src.state_dict())
+    state = {k: v for i, (k, v) in enumerate(src.state_dict().items()) if i not in drop}
+    for e in extra:
+        state["extra." + e] = 1.0
+    if poison is not None and names[poison] in state:
+        state[names[poison]] = bad
+    before = dst.state_dict()
+    try:
+        dst.load_state_dict(state, strict=strict)
+    except StateDictError:
+        assert dst.state_dict() == before
+    else:
+        after = dst.state_dict()
+        for k in names:
+            assert after[k] == (state[k] if k in state else before[k])

@@ -78,7 +78,9 @@ def _execute(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
         allow_errors=False,  # any exception in a cell fails the test, naming the cell
         resources={"metadata": {"path": str(work)}},
     )
-    client.execute()
+    # We passed our own kernel manager, so nbclient would leave the kernel running:
+    # cleanup_kc=True shuts it down (and closes its channels), even when a cell fails.
+    client.execute(cleanup_kc=True)
     return nb
 
 

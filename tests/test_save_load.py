@@ -26,7 +26,9 @@ def _weights(m):
 
 MODELS = {
     "mlp": lambda: MLP(2, [16, 16, 1], rng=random.Random(1)),
-    "mlp-tanh-xavier": lambda: MLP(3, [4, 2], activation="tanh", init="xavier", rng=random.Random(2)),
+    "mlp-tanh-xavier": lambda: MLP(
+        3, [4, 2], activation="tanh", init="xavier", rng=random.Random(2)
+    ),
     "layer": lambda: Layer(3, 2, activation="sigmoid", rng=random.Random(3)),
     "neuron": lambda: Neuron(4, activation="tanh", rng=random.Random(4)),
     "linear": lambda: Linear(2, 3, init="kaiming", rng=random.Random(5)),
@@ -258,3 +260,24 @@ def test_batched_parameter_cannot_be_saved(tmp_path):
 def test_loading_never_uses_pickle():
     source = (ROOT / "zdravkograd" / "serialization.py").read_text()
     assert "import pickle" not in source and "eval(" not in source
+
+
+def test_dumps_and_loads_without_files():
+    m = MLP(2, [2, 1], rng=random.Random(0))
+    text = serialization.dumps(m)
+    back = serialization.loads(text)
+    assert back.state_dict() == m.state_dict()
+    with pytest.raises(ModelFileError, match="<string> is not valid JSON"):
+        serialization.loads(text[:-3])
+    with pytest.raises(ModelFileError, match="not a zdravkograd model file"):
+        serialization.loads("[1, 2]")
+
+
+def test_load_into_a_model_ignores_how_it_was_initialised(tmp_path):
+    src = MLP(2, [3, 1], init="kaiming", rng=random.Random(0))
+    src.save(tmp_path / "k.json")
+    dst = MLP(2, [3, 1], rng=random.Random(1))  # init='uniform'
+    nn.load(tmp_path / "k.json", model=dst)
+    assert dst.state_dict() == src.state_dict()
+    with pytest.raises(ModelFileError, match="different architecture"):
+        nn.load(tmp_path / "k.json", model=MLP(2, [3, 1], activation="tanh"))

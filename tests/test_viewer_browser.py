@@ -174,3 +174,28 @@ def test_back_reset_and_play(browser, tmp_path):
         assert float(shown[str(x._id)][1]) == x.grad
     assert browser.find_element(By.ID, "play").text.endswith("Play")
     assert _errors(browser) == []
+
+
+def test_a_collapsed_mlp_replays_neuron_by_neuron(browser, tmp_path):
+    nn = require("zdravkograd.nn")
+    model = nn.MLP(2, [4, 4, 1], rng=random.Random(0))
+    for i, p in enumerate(model.parameters()):
+        p.label = f"p{i}"
+    score = model([Value(0.5, "x0"), Value(-1.0, "x1")])
+    score.label = "score"
+    page = backprop_html(score, tmp_path / "mlp.html", collapse=True)
+    score.backward()
+    browser.get(Path(page).as_uri())
+    counter = browser.find_element(By.ID, "counter")
+    total = int(counter.text.split()[-1])
+    assert total == 1 + 9 + 8  # the seed, 9 neurons, 8 ReLUs
+    body = browser.find_element(By.TAG_NAME, "body")
+    for _ in range(total):
+        body.send_keys(Keys.ARROW_RIGHT)
+    assert counter.text == f"step {total} of {total}"
+    shown = _shown_grads(browser)
+    for p in model.parameters():  # every weight and bias, folded or not, has its gradient
+        assert float(shown[str(p._id)][1]) == p.grad, p.label
+    assert float(shown[str(score._id)][1]) == 1.0
+    _save_screenshot(browser, tmp_path, "backprop_viewer_mlp.png")
+    assert _errors(browser) == []

@@ -93,3 +93,35 @@ def test_too_big_and_bad_input(tmp_path):
     assert not (tmp_path / "big.html").exists()
     with pytest.raises(TypeError, match="Value"):
         backprop_html(2.0, tmp_path / "x.html")  # type: ignore[arg-type]
+
+
+def test_collapsed_neurons_are_one_step_each(tmp_path):
+    import random
+
+    nn = require("zdravkograd.nn")
+    model = nn.MLP(2, [3, 1], rng=random.Random(2))
+    for i, p in enumerate(model.parameters()):
+        p.label = f"p{i}"
+    x0, x1 = Value(0.5, "x0"), Value(-1.0, "x1")
+    score = model([x0, x1])
+    score.label = "score"
+    backprop_html(score, tmp_path / "mlp.html", collapse=True)
+    data = _page_data((tmp_path / "mlp.html").read_text(encoding="utf-8"))
+    kinds = [s["title"] for s in data["steps"][1:]]
+    assert len(kinds) == 4 + 3  # 4 neurons, 3 ReLUs
+    assert sum("a neuron with 2 inputs" in t for t in kinds) == 3
+    formulas = [u["formula"] for s in data["steps"] for u in s["updates"]]
+    # p0 is the first neuron's weight for x0: it gets x0.data × (the neuron's gradient),
+    # written with the neuron's name, the node drawn, not a hidden node inside it
+    neurons = [n["name"] for n in data["nodes"] if n["op"] == "Σ"]
+    (p0,) = [f for f in formulas if f.startswith("p0.grad += ")]
+    assert p0.startswith("p0.grad += x0.data × ") and p0.split(" × ")[1].split(".")[0] in neurons
+    assert any(f.startswith("x0.grad += p0.data × ") for f in formulas)
+    score.backward()
+    last = {u["to"]: u["grad"] for s in data["steps"] for u in s["updates"]}
+    for p in model.parameters():
+        assert float(last[p._id]["exact"]) == p.grad
+    assert float(last[x0._id]["exact"]) == x0.grad and float(last[x1._id]["exact"]) == x1.grad
+    shown = {n["id"] for n in data["nodes"]}
+    assert {p._id for p in model.parameters()} <= shown
+    assert sum(n["param"] for n in data["nodes"]) == len(model.parameters())

@@ -316,10 +316,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_bench(argv: Sequence[str]) -> int:
     """``zdravkograd bench ARGS``: hand ARGS to ``zdravkograd.bench.main``."""
-    try:
-        from zdravkograd import bench  # type: ignore[attr-defined]
-    except ImportError as exc:
-        raise CLIError(f"the benchmark suite is not available: {exc}") from None
+    from zdravkograd import bench
+
     return int(bench.main(list(argv)) or 0)
 
 

@@ -346,6 +346,7 @@ class Program:
         parameters: list[Value],
         num_nodes: int,
         name: str,
+        batched: bool = False,
     ) -> None:
         self.source = source
         self._function = function
@@ -356,6 +357,7 @@ class Program:
         ]
         self.num_nodes = num_nodes
         self._name = name
+        self._batched = batched
 
     def __repr__(self) -> str:
         return (
@@ -385,7 +387,12 @@ class Program:
 
         The parameter gradients are in the order of ``self.parameters``.
         """
-        value, arg_grads, param_grads = self._function(self._inputs(args), self.parameters)
+        inputs = self._inputs(args)
+        if self._batched:  # IEEE-754 results (inf, nan) without NumPy's warnings, as ops does
+            with np.errstate(all="ignore"):
+                value, arg_grads, param_grads = self._function(inputs, self.parameters)
+        else:
+            value, arg_grads, param_grads = self._function(inputs, self.parameters)
         return value, list(arg_grads), list(param_grads)
 
     def __call__(self, *args: Any) -> tuple[float, tuple[Any, ...]]:
@@ -580,8 +587,10 @@ def _build(
     code = builtins.compile(source, f"<zdravkograd.compile {name}>", "exec")
     exec(code, namespace)
     function = namespace[name]
-    _self_check(function, out, inputs if input_grads else [], inputs, params)
-    return Program(source, function, specs, params, len(tape), name)
+    batched = any(type(node.data) is not float for node in tape)
+    with np.errstate(all="ignore"):
+        _self_check(function, out, inputs if input_grads else [], inputs, params)
+    return Program(source, function, specs, params, len(tape), name, batched)
 
 
 def _self_check(
@@ -697,13 +706,6 @@ class CompiledStep:
         return f"<compiled step: {self.program.num_nodes} nodes, {len(self.params)} parameters>"
 
     def __call__(self, *args: Any) -> float:
-        current = self.model.parameters()
-        if len(current) != len(self.params) or any(
-            p is not q for p, q in zip(current, self.params)
-        ):
-            raise TraceError(
-                "the model's parameters are not the Values it had when compiled; compile again"
-            )
         value, _, grads = self.program.run(*args)
         for p, g in zip(self.params, grads):  # model parameters come first in the program
             p.grad = g
@@ -716,7 +718,9 @@ def compile_step(model: Any, loss_fn: Callable[..., Any], *example_args: Any) ->
     Like ``model.zero_grad(); loss = loss_fn(model, *args); loss.backward()``, but
     replayed from a trace: it sets ``p.grad`` of every parameter of ``model`` and returns
     the loss as a float. Arguments are converted as in :func:`compile`. The optimiser
-    then updates ``p.data`` as usual; the next call reads the new data.
+    then updates ``p.data`` as usual (so does ``load_state_dict``); the next call reads
+    the new data. The program holds the parameter *Values* it saw while tracing: if you
+    replace one by a new Value object, compile again.
     """
     if not callable(loss_fn):
         raise TypeError(f"compile_step: loss_fn must be callable, got {_kind(loss_fn)}")

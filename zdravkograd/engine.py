@@ -142,30 +142,37 @@ class Value:
         return _result(ops.power(x, k), op, self, ops.power_base_grad(x, k))
 
     def exp(self) -> Value:
+        """e^x; d/dx = e^x. exp(1000) = inf."""
         out = ops.exp(self.data)
         return _result(out, "exp", self, out)  # d/dx e^x = e^x
 
     def log(self) -> Value:
+        """The natural logarithm; d/dx = 1/x. log(0) = -inf, log(-1) = nan."""
         x = self.data
         return _result(ops.log(x), "log", self, ops.power(x, -1.0))  # 1/x
 
     def tanh(self) -> Value:
+        """tanh x; d/dx = 1 - tanh^2 x. Finite for any x (tanh(±1000) = ±1, gradient 0)."""
         t = ops.tanh(self.data)
         return _result(t, "tanh", self, 1.0 - t * t)  # 1 - tanh^2
 
     def sigmoid(self) -> Value:
+        """s(x) = 1 / (1 + e^-x); d/dx = s (1 - s). Never overflows."""
         s = ops.sigmoid(self.data)
         return _result(s, "sigmoid", self, s * (1.0 - s))  # s (1 - s)
 
     def relu(self) -> Value:
+        """max(x, 0); d/dx = 1 for x > 0, else 0 (0 at x = 0, as in PyTorch)."""
         x = self.data
         return _result(ops.relu(x), "relu", self, ops.step(x))  # 1 if x > 0 else 0
 
     def sin(self) -> Value:
+        """sin x; d/dx = cos x."""
         x = self.data
         return _result(ops.sin(x), "sin", self, ops.cos(x))
 
     def cos(self) -> Value:
+        """cos x; d/dx = -sin x."""
         x = self.data
         return _result(ops.cos(x), "cos", self, -ops.sin(x))
 
@@ -186,6 +193,8 @@ class Value:
         return self * -1.0
 
     def __sub__(self, other: Any) -> Value:  # self - other
+        if not isinstance(other, Value):
+            other = _as_data(other)  # a plain number: check it, then negate it as a number
         return self + (-other)
 
     def __rsub__(self, other: Any) -> Value:  # other - self
@@ -207,6 +216,7 @@ class Value:
         return Value(other) ** self
 
     def sqrt(self) -> Value:
+        """The square root, recorded as ``self ** 0.5``. sqrt(-1) = nan."""
         return self**0.5
 
     def mean(self) -> Value:
@@ -320,18 +330,26 @@ def _backward_general(order: list[Value]) -> None:
     """
     check = _mode.anomaly
     for node in order:
-        g = node.grad
-        for child, local in zip(node._prev, node._local):
-            d = local * g
-            if type(child.data) is float and type(d) is not float:
-                d = float(np.sum(d))  # a float used by a whole batch: sum its gradients
-            if check and not ops.is_finite(d):
-                raise FloatingPointError(
-                    f"detect_anomaly: backward through '{node._op}' "
-                    f"(node {_describe(node)}, grad {g}) gave a non-finite gradient {d} "
-                    f"for operand {_describe(child)} (local derivative {local})"
-                )
-            child.grad += d
+        a = node._a
+        if a is not None:
+            g = node.grad
+            _accumulate(node, a, node._da, g, check)
+            if node._b is not None:
+                _accumulate(node, node._b, node._db, g, check)
+
+
+def _accumulate(node: Value, child: Value, local: Any, g: Any, check: bool) -> None:
+    """One chain-rule step of ``_backward_general``: ``child.grad += local * g``."""
+    d = local * g
+    if type(d) is not float and type(child.data) is float:
+        d = float(d.sum())  # a float used by a whole batch: sum its gradients
+    if check and not ops.is_finite(d):
+        raise FloatingPointError(
+            f"detect_anomaly: backward through '{node._op}' "
+            f"(node {_describe(node)}, grad {g}) gave a non-finite gradient {d} "
+            f"for operand {_describe(child)} (local derivative {local})"
+        )
+    child.grad += d
 
 
 def _data_of(x: Any) -> Any:

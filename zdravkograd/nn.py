@@ -118,8 +118,34 @@ class Module:
                     yield (f"{prefix}.{name}" if prefix else name), value
 
     def parameters(self) -> list[Value]:
-        """Every parameter (a list of Values), in the order of ``named_parameters``."""
-        return [p for _, p in self.named_parameters()]
+        """Every parameter (a list of Values), in the order of ``named_parameters``.
+
+        The same walk as ``named_parameters`` without building the names: training loops
+        call this every step, so it is kept quick.
+        """
+        out: list[Value] = []
+        seen: set[int] = set()  # ids of the parameters already listed
+        done: set[int] = set()  # ids of the modules already visited
+        stack: list[Module] = [self]
+        while stack:
+            module = stack.pop()
+            if id(module) in done:
+                continue
+            done.add(id(module))
+            kids: list[Module] = []
+            for name, value in vars(module).items():
+                if name[0] == "_":
+                    continue
+                items = value if isinstance(value, (list, tuple)) else (value,)
+                for item in items:
+                    if isinstance(item, Value):
+                        if id(item) not in seen:
+                            seen.add(id(item))
+                            out.append(item)
+                    elif isinstance(item, Module):
+                        kids.append(item)
+            stack.extend(reversed(kids))
+        return out
 
     def zero_grad(self) -> None:
         """Set every parameter's ``grad`` to 0.0 (leaves accumulate across backward calls)."""

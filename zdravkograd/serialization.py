@@ -153,7 +153,7 @@ def loads(text: str, model: nn.Module | None = None, source: str = "<string>") -
     except json.JSONDecodeError as exc:
         raise ModelFileError(
             f"{source} is not valid JSON (truncated or corrupted?): {exc.msg} "
-            f"at line {exc.lineno} column {exc.colno}"
+            f"(line {exc.lineno}, column {exc.colno})"
         ) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ModelFileError(f"{source} is not a zdravkograd model file (no 'format': {FORMAT!r})")
@@ -182,7 +182,7 @@ def loads(text: str, model: nn.Module | None = None, source: str = "<string>") -
         target = _build(arch)
     else:
         mine = architecture(model)
-        if arch is not None and mine is not None and arch != mine:
+        if arch is not None and mine is not None and _shape(arch) != _shape(mine):
             raise ModelFileError(
                 f"{source} holds a different architecture: file {_describe(arch)}, "
                 f"model {_describe(mine)}"
@@ -206,6 +206,16 @@ def load(path: Any, model: nn.Module | None = None) -> nn.Module:
     except UnicodeDecodeError as exc:
         raise ModelFileError(f"{path} is not a text (JSON) file: {exc}") from None
     return loads(text, model, source=path)
+
+
+def _shape(arch: Any) -> Any:
+    """The architecture without ``init``: how the weights were first drawn does not matter
+    once they are loaded."""
+    if isinstance(arch, dict):
+        return {k: _shape(v) for k, v in arch.items() if k != "init"}
+    if isinstance(arch, list):
+        return [_shape(v) for v in arch]
+    return arch
 
 
 def _describe(arch: dict[str, Any]) -> str:

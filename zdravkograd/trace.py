@@ -83,9 +83,12 @@ class BackwardTrace:
     def __iter__(self) -> Iterator[Step]:
         return iter(self.steps)
 
-    def describe(self, update: Update, node: Value) -> str:
-        """``a.grad += b.data × out.grad = -3.0 × -2.0 = 6.0`` for one update."""
-        n = self.refs
+    def describe(self, update: Update, node: Value, names: dict[Value, str] | None = None) -> str:
+        """``a.grad += b.data × out.grad = -3.0 × -2.0 = 6.0`` for one update.
+
+        ``names`` replaces the trace's own names (``refs``) in the formula.
+        """
+        n = self.refs if names is None else names
         sym = local_formula(node, update.slot, n)
         return (
             f"{n[update.operand]}.grad += {sym} × {n[node]}.grad = "
@@ -201,7 +204,7 @@ def node_names(order: list[Value]) -> dict[Value, str]:
 
 def formula_name(name: str) -> str:
     """``name`` as written inside a formula: ``(x1*w1 + x2*w2)`` needs its parentheses."""
-    plain = name.replace("_", "").replace("#", "")
+    plain = "".join(c for c in name if c not in "_#.[]")
     return name if plain.isalnum() else f"({name})"
 
 

@@ -28,8 +28,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from zdravkograd.engine import Number, Value
-from zdravkograd.trace import BackwardTrace, format_number, local_formula, trace_backward
+from zdravkograd.trace import (
+    BackwardTrace,
+    _is_zero,
+    format_number,
+    local_formula,
+    trace_backward,
+)
 
 __all__ = ["explain", "Explanation", "Path", "PathGroup"]
 
@@ -82,6 +90,9 @@ class Explanation:
         self.grouped = count > max_paths
         self.trace = trace
         self.max_paths = max_paths
+        self.summed = isinstance(leaf.data, float) and isinstance(total, np.ndarray)
+        if self.summed:
+            self.total = float(np.sum(total))
 
     def __repr__(self) -> str:
         n = self.trace.refs
@@ -94,7 +105,8 @@ class Explanation:
         if self.count == 0:
             return f"∂{r}/∂{x} = 0: {x} is not used on the way to {r} (no path leads there)."
         seed = self.trace.seed
-        seed_note = "" if seed == 1.0 else f" (times the seed {format_number(seed)})"
+        seed_is_one = _is_zero(np.asarray(seed) - 1.0)
+        seed_note = "" if seed_is_one else f" (times the seed {format_number(seed)})"
         lines = [
             f"∂{r}/∂{x} = the sum over {self.count:,} {plural} from {x} to {r} of the "
             f"product of the local derivatives along each path{seed_note}:",
@@ -109,7 +121,7 @@ class Explanation:
                     continue
                 syms = [f"∂{n[p.nodes[k + 1]]}/∂{n[p.nodes[k]]}" for k in range(len(p.locals))]
                 nums = [format_number(v) for v in p.locals]
-                if seed != 1.0:
+                if not seed_is_one:
                     syms.append("seed")
                     nums.append(format_number(seed))
                 lines.append(f"      {' × '.join(syms)}")
@@ -137,6 +149,11 @@ class Explanation:
             if len(self.groups) > len(shown):
                 lines.append(f"  ... and {len(self.groups) - len(shown)} more groups")
         lines.append("")
+        if self.summed:
+            lines.append(
+                f"  {x} is one number used by a whole batch, so its gradient is the sum over "
+                "the batch of the per-sample sums above."
+            )
         lines.append(f"  total: ∂{r}/∂{x} = {format_number(self.total)}")
         backward = self.groups_total
         lines.append(

@@ -97,16 +97,16 @@ def _fill(g: Any, scale: float, mode: str | None) -> str:
     m = _magnitude(g)
     if not math.isfinite(m):
         return "#ffd43b"  # inf / nan: impossible to miss
-    t = math.sqrt(m / scale) if scale > 0 else 0.0
+    t = 0.15 + 0.85 * m / scale if scale > 0 and m > 0 else 0.0  # any nonzero shows a tint
     s = _sign(g)
     if mode == "magnitude":
-        return _mix("#f8f9fa", "#9775fa", t)
+        return _mix("#f8f9fa", "#b197fc", t)
     if s == 0:
         return "#f1f3f5"
     if mode == "sign":
         t = 0.6
     # positive gradients blue, negative red: darker for larger |grad|
-    return _mix("#e7f5ff", "#4dabf7", t) if s > 0 else _mix("#fff5f5", "#ff8787", t)
+    return _mix("#f1f8ff", "#74c0fc", t) if s > 0 else _mix("#fff5f5", "#ffa8a8", t)
 
 
 # ------------------------------------------------------------------- collapse
@@ -119,6 +119,7 @@ class _Collapsed:
     hidden: set[Value] = field(default_factory=set)  # nodes not drawn
     inputs: dict[Value, list[Value]] = field(default_factory=dict)  # sum root -> its inputs
     params: dict[Value, list[Value]] = field(default_factory=dict)  # sum root -> absorbed leaves
+    owner: dict[Value, Value] = field(default_factory=dict)  # hidden node -> its sum root
 
 
 def _collapse(nodes: list[Value], roots: set[Value]) -> _Collapsed:
@@ -175,9 +176,9 @@ def _collapse(nodes: list[Value], roots: set[Value]) -> _Collapsed:
         products = sum(1 for t in folded if t._op == "*")
         if products < 2:  # a single product is just drawn as it is
             continue
-        out.hidden.update(v for v in tree if v is not top)
-        out.hidden.update(folded)
-        out.hidden.update(params)
+        for v in [*tree[1:], *folded, *params]:  # tree[0] is top itself
+            out.hidden.add(v)
+            out.owner[v] = top
         out.inputs[top] = inputs
         out.params[top] = params
     return out

@@ -25,36 +25,50 @@ from zdravkograd.trace import (
     local_formula,
     trace_backward,
 )
-from zdravkograd.viz.graph import _fmt, _op_text, draw_dot
+from zdravkograd.viz.graph import _collapse, _Collapsed, _fmt, _op_text, draw_dot
 
 __all__ = ["backprop_html", "viewer_data"]
 
 
-def viewer_data(trace: BackwardTrace) -> dict[str, Any]:
+def viewer_data(trace: BackwardTrace, folded: _Collapsed | None = None) -> dict[str, Any]:
     """The JSON the page replays: the nodes, and one entry per step of the pass.
 
     Step 0 seeds the root's gradient; then each node that has operands passes its
     gradient on, in the engine's order. Each update carries the formula and the
     operand's gradient after it, both as shown (``short``, ``four`` = ``%.4f``)
     and exact (``exact`` = Python's ``repr``).
+
+    With ``folded`` (neurons collapsed by ``draw_dot(collapse=True)``), the steps of
+    the nodes inside a neuron are merged into one step of the neuron: its ``+``
+    nodes pass the gradient on unchanged (local derivative 1, exactly), so each
+    weight receives ``x.data × neuron.grad`` and each input ``w.data × neuron.grad``.
     """
-    names = trace.refs  # names as written in formulas and sentences
+    folded = folded if folded is not None else _Collapsed()
+    owner = folded.owner
+    params = {p for ps in folded.params.values() for p in ps}
+    # inside formulas a hidden node goes by the name of its neuron (its gradient is the same)
+    names = {
+        v: trace.refs[owner[v]] if v in owner and v not in params else r
+        for v, r in trace.refs.items()
+    }
     root = trace.root
 
     def grad_view(g: Any) -> dict[str, str]:
         exact = repr(float(g)) if not hasattr(g, "__len__") else repr(list(map(float, g)))
         return {"short": format_number(g), "four": _fmt(g), "exact": exact}
 
+    shown = [v for v in trace.order if v not in owner or v in params]
     nodes = [
         {
             "id": v._id,
             "name": trace.names[v],
             "data": format_number(v.data),
-            "op": v._op,
-            "opText": _op_text(v._op),
+            "op": "Σ" if v in folded.inputs else v._op,
+            "opText": "Σ w·x + b" if v in folded.inputs else _op_text(v._op),
             "leaf": v._a is None,
+            "param": v in params,
         }
-        for v in sorted(trace.order, key=lambda v: v._id)
+        for v in sorted(shown, key=lambda v: v._id)
     ]
     root_grad = trace.seed if root._a is not None else trace.grads[root]
     steps: list[dict[str, Any]] = [
@@ -67,13 +81,16 @@ def viewer_data(trace: BackwardTrace) -> dict[str, Any]:
                 f"∂{names[root]}/∂{names[root]} = 1, the seed."
             ),
             "updates": [{"to": root._id, "slot": -1, "formula": "", "grad": grad_view(root_grad)}],
+            "edges": [],
         }
     ]
+    neuron_step: dict[Value, dict[str, Any]] = {}
     for step in trace.steps:
         v = step.node
         updates = []
         for u in step.updates:
-            formula = trace.describe(u, v)
+            if u.operand in owner and u.operand not in params:
+                continue  # a node inside a neuron: not shown
             accumulate = ""
             if not _is_zero(u.before):
                 accumulate = (
@@ -84,15 +101,34 @@ def viewer_data(trace: BackwardTrace) -> dict[str, Any]:
                 {
                     "to": u.operand._id,
                     "slot": u.slot,
-                    "formula": formula,
+                    "formula": trace.describe(u, v, names),
                     "local": local_formula(v, u.slot, names),
                     "accumulate": accumulate,
                     "grad": grad_view(u.after),
                 }
             )
-        operands = " and ".join(dict.fromkeys(names[c] for c in v._prev))
-        steps.append(
-            {
+        top = owner.get(v, v)
+        if top in neuron_step:  # a node inside a neuron whose step is already there
+            neuron_step[top]["updates"].extend(updates)
+            continue
+        if v in folded.inputs:
+            n_in = len(folded.inputs[v])
+            entry = {
+                "kind": "node",
+                "node": v._id,
+                "title": f"{trace.names[v]} = Σ w·x + b, a neuron with {n_in} inputs",
+                "text": (
+                    f"{names[v]}.grad = {format_number(step.grad)} is complete. Inside the "
+                    f"neuron each + passes it on unchanged, so every weight w gets "
+                    f"x.data × {names[v]}.grad and every input x gets w.data × {names[v]}.grad."
+                ),
+                "updates": updates,
+                "edges": [f"c{v._id}_{i}" for i in range(n_in)],
+            }
+            neuron_step[v] = entry
+        else:
+            operands = " and ".join(dict.fromkeys(names[c] for c in v._prev))
+            entry = {
                 "kind": "node",
                 "node": v._id,
                 "title": f"{trace.names[v]} = {_describe_op(v, names)}",
@@ -101,8 +137,9 @@ def viewer_data(trace: BackwardTrace) -> dict[str, Any]:
                     f"{names[v]} passes it to {operands}: local derivative × {names[v]}.grad."
                 ),
                 "updates": updates,
+                "edges": [f"eo{v._id}"] + [f"e{v._id}_{slot}" for slot in range(len(v._prev))],
             }
-        )
+        steps.append(entry)
     return {"root": root._id, "rootName": trace.names[root], "nodes": nodes, "steps": steps}
 
 
@@ -141,6 +178,7 @@ def backprop_html(
     rankdir: str = "LR",
     max_nodes: int | None = 300,
     gradient: Any = None,
+    collapse: bool = False,
 ) -> str:
     """Write a self-contained HTML page that replays ``root.backward()`` node by node.
 
@@ -152,6 +190,11 @@ def backprop_html(
     The pass is a dry run (``trace_backward(root, apply=False)``): no ``.grad`` changes.
     Leaves start from their current ``.grad`` as in ``backward()``, so call
     ``zero_grad()`` first for a clean pass. Returns the path written.
+
+    ``collapse=True`` draws each neuron's dot product as one node (as ``draw_dot`` does)
+    and replays it as one step, so that a whole MLP on one data point stays readable.
+    Graphs with more than ``max_nodes`` drawn Values raise ``ValueError``
+    (``max_nodes=None`` draws anything).
     """
     if not isinstance(root, Value):
         raise TypeError(f"backprop_html() takes a Value, got {type(root).__name__}")
@@ -169,12 +212,14 @@ def backprop_html(
             color=None,
             names=trace.names,
             tooltips=False,
+            collapse=collapse,
         )
         svg = dot.pipe(format="svg", encoding="utf-8")
     finally:
         for v, g in saved.items():
             v.grad = g
-    data = viewer_data(trace)
+    folded = _collapse(trace.order, {root}) if collapse else None
+    data = viewer_data(trace, folded)
     heading = title or f"Backpropagation through {trace.names[root]}, step by step"
     page = (
         _TEMPLATE.replace("__TITLE__", html.escape(heading))
@@ -235,6 +280,7 @@ button.primary:hover:not(:disabled) { background: #1971c2; }
           font-size: 12.5px;
           background: var(--receive-soft); border-left: 3px solid var(--receive); padding: 6px 8px;
           border-radius: 5px; margin-top: 6px; word-break: break-word; }
+#updates { max-height: 38vh; overflow: auto; }
 .update .acc { display: block; color: #2b8a3e; font-size: 11.5px; margin-top: 2px;
                font-family: system-ui, sans-serif; }
 #table-card { padding: 6px 0 0; overflow: auto; flex: 1; min-height: 120px; }
@@ -246,6 +292,7 @@ th { position: sticky; top: 0; background: white; color: var(--muted); font-weig
 td:first-child, th:first-child { text-align: left; }
 td.num { font-family: ui-monospace, Menlo, Consolas, monospace; }
 td.unknown { color: #adb5bd; }
+tr.param td:first-child { color: var(--muted); }
 tr.current td { background: var(--current-soft); }
 tr.receive td { background: var(--receive-soft); }
 .legend { display: flex; gap: 12px; flex-wrap: wrap; font-size: 12px; color: var(--muted);
@@ -351,9 +398,13 @@ window.addEventListener("error", function (e) { window.__errors.push(String(e.me
   }
   const rows = {};
   const tbody = $("grads");
-  for (const n of D.nodes.slice().reverse()) {
+  // the drawn nodes, output first, then the weights folded into neurons (if any)
+  const ordered = D.nodes.filter((n) => !n.param).reverse()
+    .concat(D.nodes.filter((n) => n.param));
+  for (const n of ordered) {
     const tr = document.createElement("tr");
     tr.dataset.node = n.id;
+    if (n.param) tr.className = "param";
     const name = document.createElement("td");
     name.textContent = n.name + (n.op ? "  (" + n.opText + ")" : "");
     const data = document.createElement("td");
@@ -404,9 +455,8 @@ window.addEventListener("error", function (e) { window.__errors.push(String(e.me
     for (const e of document.querySelectorAll("#graph g.edge.active")) {
       e.classList.remove("active");
     }
-    if (cur && cur.kind === "node") {
-      const ids = ["eo" + cur.node].concat(cur.updates.map((u) => "e" + cur.node + "_" + u.slot));
-      for (const id of ids) {
+    if (cur) {
+      for (const id of cur.edges) {
         const e = document.getElementById(id);
         if (e) e.classList.add("active");
       }
