@@ -7,8 +7,8 @@
 * neuron_lines.png: the zero lines of its first-layer neurons.
 * neuron_graph.svg / .png: a tanh neuron after backward, drawn by draw_dot.
 * mlp_collapsed.svg: MLP(2, [4, 4, 1]) on one point, each neuron folded into one node.
-* backprop_viewer.html: the step-by-step viewer for the tanh neuron
-  (and backprop_viewer.png, a screenshot of its last step, when Chromium and chromedriver are installed).
+* backprop_viewer.html: the step-by-step viewer for the tanh neuron (and backprop_viewer.png,
+  a screenshot of its last step, when Chromium and chromedriver are installed).
 
 Everything is seeded, so the pictures only change when the code does.
 """

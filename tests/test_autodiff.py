@@ -188,6 +188,19 @@ def test_argnums_out_of_range_names_the_call() -> None:
         grad(lambda x, y: x * y, 3)(1.0, 2.0)
 
 
+@pytest.mark.parametrize("argnums", ["0", [0, 1], (0, "1"), 1.0, None])
+def test_bad_argnums_raise_type_error(argnums) -> None:
+    with pytest.raises(TypeError, match="argnums must be an int or a tuple of ints"):
+        grad(lambda x, y: x * y, argnums)
+
+
+def test_grad_needs_a_function_returning_a_number() -> None:
+    with pytest.raises(TypeError, match="needs a function, got float"):
+        grad(1.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="return a Value or a number, got list"):
+        grad(lambda x: [x])(1.0)
+
+
 def test_grad_of_a_function_that_ignores_its_argument_is_zero() -> None:
     assert grad(lambda x: Value(5.0))(1.0) == 0.0
     assert grad(lambda x: 5.0)(1.0) == 0.0

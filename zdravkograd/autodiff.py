@@ -118,7 +118,14 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
     (as ``grad(grad(f))`` does), they are Values that can be differentiated again.
     ``argnums`` may be an int or a tuple of ints (then a tuple of gradients).
     """
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    if not callable(f):
+        raise TypeError(f"value_and_grad needs a function, got {type(f).__name__}")
+    if isinstance(argnums, int):
+        nums: tuple[int, ...] = (argnums,)
+    elif isinstance(argnums, tuple) and all(isinstance(i, int) for i in argnums):
+        nums = argnums
+    else:
+        raise TypeError(f"argnums must be an int or a tuple of ints, got {argnums!r:.40}")
 
     def value_and_grad_f(*args: Any) -> tuple[Any, Any]:
         for i in nums:
@@ -130,6 +137,10 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
         xs = [a if isinstance(a, Value) else Value(a) for a in args]
         out = f(*xs)
         if not isinstance(out, Value):
+            if not isinstance(out, (int, float, np.integer, np.floating)):
+                raise TypeError(
+                    f"grad needs f to return a Value or a number, got {type(out).__name__}"
+                )
             out = Value(out)
         if not isinstance(out.data, float):
             raise TypeError(

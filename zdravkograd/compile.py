@@ -32,6 +32,7 @@ Numbers that ``fn`` computes itself from ``.data`` become constants of the progr
 from __future__ import annotations
 
 import builtins
+import inspect
 import math
 import threading
 from collections.abc import Callable, Sequence
@@ -81,34 +82,40 @@ def _describe_spec(spec: Spec) -> str:
     return f"a list of length {len(spec[1])}"
 
 
-def _trace_inputs(arg: Any, flat: list[Value], where: str) -> tuple[Any, Spec]:
-    """Turn an example argument into the Values ``fn`` is traced with, and its spec."""
+def _trace_inputs(arg: Any, flat: list[Value], where: str, names: list[str]) -> tuple[Any, Spec]:
+    """Turn an example argument into the Values ``fn`` is traced with, and its spec.
+
+    ``flat`` collects the input Values, ``names`` their names for the source comments.
+    """
     if isinstance(arg, Value):
         arg = arg.data
     if isinstance(arg, _REAL):
         v = Value(float(arg))
         flat.append(v)
+        names.append(where)
         return v, ("f",)
     if isinstance(arg, np.ndarray) and arg.dtype.kind in "biuf":
         if arg.ndim == 0:
-            return _trace_inputs(float(arg), flat, where)
+            return _trace_inputs(float(arg), flat, where, names)
         if arg.ndim == 1:
             v = Value(np.array(arg, dtype=np.float64))
             flat.append(v)
+            names.append(where)
             return v, ("b", len(arg))
         if arg.ndim == 2:
             columns = [Value(np.array(arg[:, j], dtype=np.float64)) for j in range(arg.shape[1])]
             flat.extend(columns)
+            names.extend(f"{where}[:, {j}]" for j in range(arg.shape[1]))
             return columns, ("m", arg.shape[0], arg.shape[1])
     if isinstance(arg, (list, tuple)):
         items, specs = [], []
         for i, item in enumerate(arg):
-            value, spec = _trace_inputs(item, flat, f"{where}[{i}]")
+            value, spec = _trace_inputs(item, flat, f"{where}[{i}]", names)
             items.append(value)
             specs.append(spec)
         return items, ("l", tuple(specs))
     raise TypeError(
-        f"compile: {where} is {_kind(arg)}; expected a number, a Value, a 1-D or 2-D real "
+        f"compile: argument {where} is {_kind(arg)}; expected a number, a Value, a 1-D or 2-D real "
         "NumPy array, or a list/tuple of those"
     )
 
@@ -402,15 +409,26 @@ class Program:
         return value, tuple(_unflatten(spec, flat, pos) for spec in self._specs)
 
 
+def _arg_names(fn: Callable[..., Any], count: int, skip: int) -> list[str]:
+    """The names of ``fn``'s first ``count`` positional parameters (after ``skip``)."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())[skip:]
+    except (TypeError, ValueError):
+        params = []
+    names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return [names[i] if i < len(names) else f"arg{i}" for i in range(count)]
+
+
 def _trace(
-    fn: Callable[..., Any], example_args: tuple[Any, ...]
-) -> tuple[Value, list[Value], tuple[Spec, ...], _Trace, int]:
+    fn: Callable[..., Any], example_args: tuple[Any, ...], arg_names: list[str]
+) -> tuple[Value, list[Value], list[str], tuple[Spec, ...], _Trace, int]:
     """Run ``fn`` once on Values, recording what the graph cannot show."""
     global _active
     inputs: list[Value] = []
+    input_names: list[str] = []
     structured, specs = [], []
     for i, arg in enumerate(example_args):
-        value, spec = _trace_inputs(arg, inputs, f"argument {i}")
+        value, spec = _trace_inputs(arg, inputs, arg_names[i], input_names)
         structured.append(value)
         specs.append(spec)
     start = Value(0.0)._id  # Values with a larger _id were created by fn
@@ -430,7 +448,7 @@ def _trace(
             f"compile: fn must return a single number, got a batch of {len(out.data)}; "
             "reduce it with .sum() or .mean()"
         )
-    return out, inputs, tuple(specs), trace, start
+    return out, inputs, input_names, tuple(specs), trace, start
 
 
 def _build(
@@ -440,8 +458,10 @@ def _build(
     input_grads: bool,
     parameters: Sequence[Value] = (),
     name: str = "program",
+    arg_names: list[str] | None = None,
 ) -> Program:
-    out, inputs, specs, trace, start = _trace(fn, example_args)
+    arg_names = arg_names or [f"arg{i}" for i in range(len(example_args))]
+    out, inputs, input_names, specs, trace, start = _trace(fn, example_args, arg_names)
 
     # The tape: every node the output or a guard needs, in creation order.
     roots = [out] + [g[1] for g in trace.guards]
@@ -503,7 +523,8 @@ def _build(
         v = names[node]
         label = f"  # {node.label}" if node.label else ""
         if node in input_pos:
-            lines.append(f"    {v} = X[{input_pos[node]}]{label or '  # input'}")
+            k = input_pos[node]
+            lines.append(f"    {v} = X[{k}]  # {input_names[k]}")
         elif node in trace.detached:
             src = names[trace.detached[node]]
             lines.append(f"    {v} = {src}  # detached: no gradient flows back")
@@ -569,10 +590,7 @@ def _build(
 
     arg_grads = [grad_of(v) if input_grads and v in index else "0.0" for v in inputs]
     param_grads = [grad_of(p) if p in index else "0.0" for p in params]
-    lines.append(
-        f"    return {names[out]}, ({', '.join(arg_grads)}{',' if arg_grads else ''})"
-        f", ({', '.join(param_grads)}{',' if param_grads else ''})"
-    )
+    lines.append(f"    return {names[out]}, {_tuple(arg_grads)}, {_tuple(param_grads)}")
     source = "\n".join(lines) + "\n"
 
     def branch(k: int) -> None:
@@ -616,6 +634,10 @@ def _self_check(
                 f"compile: internal error: the program gives {got!r} where the engine gives "
                 f"{want!r}; zdravkograd.compile's op rules are out of date with the engine"
             )
+
+
+def _tuple(items: list[str]) -> str:
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
 
 
 def _forward(node: Value, names: dict[Value, str]) -> str:
@@ -687,7 +709,8 @@ def compile(fn: Callable[..., Any], *example_args: Any) -> Program:  # noqa: A00
         raise TypeError(f"compile: fn must be callable, got {_kind(fn)}")
     name = getattr(fn, "__name__", "program")
     name = name if name.isidentifier() and name != "<lambda>" else "program"
-    return _build(fn, example_args, input_grads=True, name=name)
+    names = _arg_names(fn, len(example_args), 0)
+    return _build(fn, example_args, input_grads=True, name=name, arg_names=names)
 
 
 class CompiledStep:
@@ -731,5 +754,8 @@ def compile_step(model: Any, loss_fn: Callable[..., Any], *example_args: Any) ->
     def step(*args: Any) -> Any:
         return loss_fn(model, *args)
 
-    program = _build(step, example_args, input_grads=False, parameters=params, name="step")
+    names = _arg_names(loss_fn, len(example_args), 1)
+    program = _build(
+        step, example_args, input_grads=False, parameters=params, name="step", arg_names=names
+    )
     return CompiledStep(model, program, params)
