@@ -66,10 +66,26 @@ DAG_OPS: dict[str, tuple[int, Op]] = {
 }
 LEAF_ONLY = frozenset({"relu", "abs"})
 
+# Ops whose IEEE-754 result is exactly rounded in both engines, in the same order of
+# operations: on these, zdravkograd and PyTorch agree bit for bit, nan and inf included.
+# (relu is left out: an inactive relu *masks* a nan gradient in PyTorch, while the
+# chain rule here multiplies it by 0, giving nan; see docs/backprop.md.)
+EXACT_OPS: dict[str, tuple[int, Op]] = {
+    "add": (2, lambda x, y: x + y),
+    "sub": (2, lambda x, y: x - y),
+    "mul": (2, lambda x, y: x * y),
+    "neg": (1, lambda x, _: -x),
+    "square": (1, lambda x, _: x**2),
+    "abs": (1, lambda x, _: abs(x)),
+}
+
 
 @dataclass(frozen=True)
 class Dag:
-    """Leaf values and instructions ``(op name, i, j)`` over earlier node indices."""
+    """Leaf values and instructions ``(op name, i, j)`` over earlier node indices.
+
+    The op names are keys of :data:`DAG_OPS` or of :data:`EXACT_OPS`.
+    """
 
     leaves: tuple[float, ...]
     instructions: tuple[tuple[str, int, int], ...]
@@ -84,7 +100,8 @@ def evaluate(dag: Dag, leaves: list[Any]) -> list[Any]:
     """Every node of ``dag``, leaves first, computed from the given leaf objects."""
     nodes = list(leaves)
     for name, i, j in dag.instructions:
-        nodes.append(DAG_OPS[name][1](nodes[i], nodes[j]))
+        op = DAG_OPS[name][1] if name in DAG_OPS else EXACT_OPS[name][1]
+        nodes.append(op(nodes[i], nodes[j]))
     return nodes
 
 
@@ -97,25 +114,39 @@ def output(nodes: list[Any]) -> Any:
 
 
 @st.composite
-def dags(draw: st.DrawFn, max_nodes: int = 200, max_leaves: int = 8) -> Dag:
+def dags(
+    draw: st.DrawFn,
+    max_nodes: int = 200,
+    max_leaves: int = 8,
+    ops: dict[str, tuple[int, Op]] | None = None,
+    leaf_values: st.SearchStrategy[float] | None = None,
+) -> Dag:
     """A random expression DAG of at most ``max_nodes`` nodes, with shared subexpressions.
 
     Operands are drawn either among the last few nodes (which makes long chains)
-    or among all earlier nodes (which makes reuse across the graph).
+    or among all earlier nodes (which makes reuse across the graph). By default the
+    ops are :data:`DAG_OPS` and the leaves lie in [-1, 1].
     """
+    ops = DAG_OPS if ops is None else ops
+    leaf_values = unit_floats() if leaf_values is None else leaf_values
     n_leaves = draw(st.integers(1, max_leaves))
-    leaves = tuple(draw(st.lists(unit_floats(), min_size=n_leaves, max_size=n_leaves)))
+    leaves = tuple(draw(st.lists(leaf_values, min_size=n_leaves, max_size=n_leaves)))
     n_ops = draw(st.integers(1, max_nodes - n_leaves))
-    names = sorted(DAG_OPS)
+    names = sorted(ops)
     instructions = []
     for k in range(n_ops):
         n = n_leaves + k
         name = draw(st.sampled_from(names))
-        if name in LEAF_ONLY:
+        if name in LEAF_ONLY and ops is DAG_OPS:
             i = j = draw(st.integers(0, n_leaves - 1))
         else:
             pick = st.one_of(st.integers(max(0, n - 3), n - 1), st.integers(0, n - 1))
             i = draw(pick)
-            j = draw(pick) if DAG_OPS[name][0] == 2 else i
+            j = draw(pick) if ops[name][0] == 2 else i
         instructions.append((name, i, j))
     return Dag(leaves, tuple(instructions))
+
+
+def ieee_dags(max_nodes: int = 80) -> st.SearchStrategy[Dag]:
+    """DAGs of :data:`EXACT_OPS` over any leaves: huge, tiny, ±0, ±inf and nan."""
+    return dags(max_nodes=max_nodes, max_leaves=6, ops=EXACT_OPS, leaf_values=reals(1e200))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -137,11 +138,21 @@ def test_graph_draws_the_tanh_neuron_example(tmp_path):
     require_program("dot")
     result = run("graph", "--out", str(tmp_path / "neuron.svg"))
     assert result.returncode == 0, result.stderr
-    svg = (tmp_path / "neuron.svg").read_text()
-    for label in ("x1", "x2", "w1", "w2", "b", "n", "o"):
-        assert f">{label}<" in svg or f"> {label} <" in svg or label in svg
-    # o = tanh(0.8814) = 0.7071 and, after backward, w1.grad = x1 * (1 - o^2) = 1.0
-    assert "0.7071" in svg and "data 6.8814" in svg and "grad 1.0000" in svg
+    svg = (tmp_path / "neuron.svg").read_text().replace("&#45;", "-")
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    # Each Value's record: label, data, grad (o = tanh(0.8814) = 1/sqrt(2); after backward
+    # do/dn = 1 - o^2 = 0.5, do/dw1 = x1 * 0.5 = 1, do/dx1 = w1 * 0.5 = -1.5).
+    for label, data, grad in [
+        ("o", "0.7071", "1.0000"),
+        ("n", "0.8814", "0.5000"),
+        ("b", "6.8814", "0.5000"),
+        ("x1", "2.0000", "-1.5000"),
+        ("w1", "-3.0000", "1.0000"),
+        ("x2", "0.0000", "0.5000"),
+        ("w2", "1.0000", "0.0000"),
+    ]:
+        i = texts.index(label)
+        assert texts[i + 1 : i + 3] == [f"data {data}", f"grad {grad}"], label
 
 
 def test_graph_png_format(tmp_path):
@@ -225,6 +236,7 @@ def test_version():
         (("moons", "--optimizer", "lbfgs"), ["--optimizer", "invalid choice"]),
         (("moons", "--mode", "gpu"), ["--mode", "invalid choice"]),
         (("moons", "--seed", "1.5"), ["--seed", "expected an integer"]),
+        (("moons", "--samples", "1"), ["--samples", "at least 2"]),
         (("predict", "0.5"), ["--model"]),
         (("predict", "--model", "m.json"), ["the following arguments are required: X"]),
         (("predict", "--model", "m.json", "zero"), ["expected a number, got 'zero'"]),
@@ -283,16 +295,21 @@ def test_output_folder_that_is_a_file_exits_1_before_training(tmp_path):
 
 
 def test_unwritable_folder_exits_1(tmp_path):
+    """A folder without write permission; as root (who ignores permissions), sysfs."""
     import os
 
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(0o500)
     try:
-        if os.access(locked, os.W_OK):  # root ignores permissions
-            pytest.skip("running as root: permissions do not stop writing")
-        result = run("moons", "--out", str(locked / "out"))
-        assert_clean_failure(result, 1, "cannot write into the folder")
+        target = locked / "out"
+        if os.access(locked, os.W_OK):  # root: permissions do not stop writing
+            if not Path("/sys/kernel").is_dir():
+                pytest.skip("root, and no sysfs to refuse the write")
+            target = Path("/sys/zdravkograd-out")
+        result = run("moons", "--out", str(target))
+        assert_clean_failure(result, 1, "cannot write into the folder", str(target))
+        assert "training" not in result.stdout
     finally:
         locked.chmod(0o700)
 
@@ -368,3 +385,22 @@ def test_moons_is_reproducible_in_process(tmp_path, capsys):
     assert main([*args, "--seed", "1", "--out", str(tmp_path / "c")]) == 0
     a, b, c = ((tmp_path / d / "model.json").read_text() for d in "abc")
     assert a == b and a != c
+
+
+def test_missing_graphviz_program_exits_1_before_any_work(tmp_path):
+    """Without `dot` on PATH, moons and graph refuse at once and say how to install it."""
+    import os
+
+    env = {**os.environ, "PATH": str(tmp_path)}  # a PATH with no programs on it
+    for args in (("moons", "--out", "o"), ("graph",)):
+        result = subprocess.run(
+            [sys.executable, "-m", "zdravkograd", *args],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=env,
+            timeout=300,
+        )
+        assert_clean_failure(result, 1, "Graphviz's 'dot' program", "apt-get install graphviz")
+        assert "training" not in result.stdout
+    assert not (tmp_path / "o").exists() and not (tmp_path / "zdravkograd-out").exists()

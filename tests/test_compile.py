@@ -416,3 +416,25 @@ def test_compile_step_bad_arguments():
         zdravkograd.compile_step(MLP(2, [1]), None, 1.0)
     with pytest.raises(TypeError, match="parameters"):
         zdravkograd.compile_step(object(), lambda m: m, 1.0)
+
+
+def test_float_intermediate_and_float_leaves_meeting_batches():
+    x = np.array([0.5, -1.5, 2.0, 3.0])
+    z = np.array([1.0, 2.0])  # a second batch length: no shared column buffer
+
+    def f(w1, w2, x, z):
+        c = w1 * w2  # a float intermediate used by the whole batch
+        return (c * x + w1 * x * x).sum() * w2 + (w1 * z).mean()
+
+    for args in ((0.7, -1.3, x, z), (0.7, -1.3, x, np.array([3.0, 4.0]))):
+        prog = zdravkograd.compile(f, *args)
+        value, grads = prog(*args)
+        ev, egrads = value_and_grad(f, (0, 1, 2, 3))(*args)
+        assert same(value, ev)
+        for g, e in zip(grads, egrads):
+            assert np.allclose(g, e, rtol=1e-12, atol=0), (g, e)
+    assert "_stack" not in zdravkograd.compile(f, 0.7, -1.3, x, z).source
+    prog = zdravkograd.compile(lambda w, x: (w * x).sum(), 1.0, x)
+    value, (gw, gx) = prog(2.0, x)
+    assert "A = _stack([v1])" in prog.source and (value, gw) == (8.0, 4.0)
+    assert np.array_equal(gx, np.full(4, 2.0))

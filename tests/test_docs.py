@@ -14,7 +14,11 @@ placeholders filled in. Both facts are checked here.
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,31 +87,39 @@ def page_id(page: Path) -> str:
     return str(page.relative_to(ROOT))
 
 
+# Runs the blocks in a fresh interpreter, as a reader pasting them would (and away from
+# the test worker's imports, which slow the cycle collector down on big scalar graphs).
+RUNNER = """
+import json, sys, traceback
+namespace = {"__name__": "__main__"}
+for where, code in json.load(open(sys.argv[1])):
+    try:
+        exec(compile(code, where, "exec"), namespace)
+    except BaseException as exc:
+        traceback.print_exc()
+        print(f"the python block at {where} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        sys.exit(1)
+"""
+
+
 @pytest.mark.parametrize("page", PAGES, ids=page_id)
-def test_python_blocks_run(page, tmp_path, monkeypatch):
+def test_python_blocks_run(page, tmp_path):
     runnable = [b for b in blocks(page) if b.lang in PYTHON and b.skip_reason is None]
     if not runnable:
         pytest.skip("no python blocks")
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")  # pages may use pyplot; never open a window
-    except ImportError:
-        pass
-    monkeypatch.chdir(tmp_path)
-    namespace: dict = {"__name__": "__main__"}
-    for block in runnable:
-        where = f"{page_id(page)}:{block.line}"
-        try:
-            exec(compile(block.code, where, "exec"), namespace)
-        except Exception as exc:
-            pytest.fail(f"the ```python block at {where} failed: {type(exc).__name__}: {exc}")
-    try:
-        from matplotlib import pyplot
-
-        pyplot.close("all")
-    except ImportError:
-        pass
+    script = tmp_path / "blocks.json"
+    script.write_text(json.dumps([(f"{page_id(page)}:{b.line}", b.code) for b in runnable]))
+    env = {**os.environ, "MPLBACKEND": "Agg"}  # pages may use pyplot; never open a window
+    proc = subprocess.run(
+        [sys.executable, "-c", RUNNER, str(script)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if proc.returncode != 0:
+        pytest.fail(proc.stderr[-4000:], pytrace=False)
 
 
 def test_only_the_seed_fragment_opts_out():

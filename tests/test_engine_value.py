@@ -57,6 +57,7 @@ def test_fresh_value_attributes() -> None:
         ((1.0,), "tuple"),
         (Fraction(1, 3), "Fraction"),
         (object(), "object"),
+        (Value(1.0), "Value"),  # wrap a number, not a Value: use .data or .detach()
         (np.array(["a"]), "ndarray"),
         (np.array([1 + 1j]), "ndarray"),
     ],

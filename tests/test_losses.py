@@ -248,3 +248,12 @@ def test_cross_entropy_property_matches_torch(case):
     ref.backward()
     assert out.data == pytest.approx(ref.item(), rel=1e-9, abs=1e-12)
     np.testing.assert_allclose([v.grad for v in vs], t.grad.numpy()[0], rtol=1e-9, atol=1e-12)
+
+
+def test_a_one_element_list_holding_a_batch_is_the_batch():
+    from zdravkograd.nn import Linear, Sequential
+
+    seq = Sequential(Linear(2, 1))
+    X = np.array([[0.5, 1.0], [-1.0, 2.0], [0.0, 0.0]])
+    out = seq([Value(X[:, 0]), Value(X[:, 1])])  # [one batched Value]
+    assert L.mse_loss(out, [0.0, 1.0, 2.0]).data == L.mse_loss(out[0], [0.0, 1.0, 2.0]).data

@@ -29,7 +29,7 @@ DERIVATIVES: dict[str, Rule] = {
     "**": lambda out, x, k: _power_rule(out, x, k),
     "exp": lambda out, x: (out,),
     "log": lambda out, x: (x**-1.0,),
-    "tanh": lambda out, x: (1.0 - out * out,),
+    "tanh": lambda out, x: ((1.0 - out) * (1.0 + out),),
     "sigmoid": lambda out, x: (out * (1.0 - out),),
     "sin": lambda out, x: (x.cos(),),
     "cos": lambda out, x: (-x.sin(),),

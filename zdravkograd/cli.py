@@ -22,6 +22,7 @@ import argparse
 import math
 import os
 import random
+import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -199,13 +200,16 @@ def cmd_moons(args: argparse.Namespace) -> int:
     """``zdravkograd moons``: train, report, write the four files."""
     from zdravkograd.train import accuracy, best_mode, fit
 
+    if args.samples < 2:
+        _usage_error("moons", "argument --samples: need at least 2 points (one per class)")
+    # Everything the run needs is checked before any work, so it cannot fail at the end.
+    tqdm = require_extra("tqdm", "cli", "The progress bar of 'zdravkograd moons'").tqdm
+    require_extra("sklearn", "data", "The moons data set")
+    Figure = require_extra("matplotlib.figure", "viz", "Plotting").Figure
+    require_extra("graphviz", "viz", "The backprop viewer")
+    _require_dot()
     out = _prepare_out_dir(args.out)
     mode = args.mode or best_mode()
-    if mode == "compiled" and not hasattr(zdravkograd, "compile_step"):
-        raise CLIError("--mode compiled needs zdravkograd.compile_step, missing in this version")
-    if args.samples < 2:
-        raise CLIError("--samples must be at least 2 (one point of each class)")
-    tqdm = require_extra("tqdm", "cli", "The progress bar of 'zdravkograd moons'").tqdm
     from zdravkograd import data, nn, viz
 
     X, y = data.make_moons(n_samples=args.samples, noise=args.noise, seed=args.seed)
@@ -239,25 +243,28 @@ def cmd_moons(args: argparse.Namespace) -> int:
     path = out / "model.json"
     _write(path, lambda: model.save(path))
     written.append(path)
-    figure = require_extra("matplotlib.figure", "viz", "Plotting").Figure
-    fig = figure(figsize=(6, 5))
+    fig = Figure(figsize=(6, 5))
     viz.plot_decision_boundary(model, X, y, ax=fig.add_subplot())
     path = out / "decision_boundary.png"
     _write(path, lambda: fig.savefig(path, dpi=100, bbox_inches="tight"))
     written.append(path)
-    fig = figure(figsize=(8, 3.5))
+    fig = Figure(figsize=(8, 3.5))
     viz.plot_history(history, ax=fig.add_subplot())
     path = out / "loss.png"
     _write(path, lambda: fig.savefig(path, dpi=100, bbox_inches="tight"))
     written.append(path)
     # The viewer shows how the trained model's score for the first point depends on
     # every weight: d score / d w (the hinge loss is flat, 0, once a point is learnt).
+    # Parameters are labelled with their names so the viewer can say which is which.
+    for name, p in model.named_parameters():
+        p.label = p.label or name
     x = [Value(float(v), label=f"x{i + 1}") for i, v in enumerate(X[0])]
     score = model(x)
     score.label = "score"
     score.backward()
     path = out / "backprop.html"
-    title = f"How the score of the first training point {tuple(X[0].round(3))} backpropagates"
+    point = ", ".join(f"{v:.3f}" for v in X[0])
+    title = f"Backpropagation of the score for the first training point ({point})"
     _write(path, lambda: viz.backprop_html(score, path, title=title, max_nodes=None))
     written.append(path)
     for path in written:
@@ -290,6 +297,8 @@ def cmd_graph(args: argparse.Namespace) -> int:
     if fmt not in ("svg", "png"):
         _usage_error("graph", f"cannot tell the format from --out {str(args.out)!r}; use --format")
     path = args.out if args.out is not None else Path(DEFAULT_OUT) / f"graph.{fmt}"
+    require_extra("graphviz", "viz", "zdravkograd graph")
+    _require_dot()
     _prepare_out_dir(path.parent)
     from zdravkograd import viz
 
@@ -301,7 +310,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
         root.backward()
         collapse = True
     dot = viz.draw_dot(root, format=fmt, rankdir=args.rankdir, collapse=collapse)
-    data = _run_graphviz(lambda: dot.pipe(format=fmt))
+    data = dot.pipe(format=fmt)
     _write(path, lambda: path.write_bytes(data))
     print(f"wrote {path}")
     return 0
@@ -356,16 +365,15 @@ def _write(path: Path, action: Any) -> None:
         raise CLIError(f"cannot write '{path}': {exc.strerror or exc}") from None
 
 
-def _run_graphviz(action: Any) -> Any:
-    try:
-        return action()
-    except Exception as exc:  # graphviz.ExecutableNotFound, CalledProcessError
-        if type(exc).__name__ == "ExecutableNotFound":
-            raise CLIError(
-                "drawing needs Graphviz's 'dot' program: install it, e.g. 'apt-get install "
-                "graphviz' (Debian/Ubuntu) or 'brew install graphviz' (macOS)"
-            ) from None
-        raise
+NO_DOT = (
+    "drawing needs Graphviz's 'dot' program, which is not on PATH: install it, e.g. "
+    "'apt-get install graphviz' (Debian/Ubuntu) or 'brew install graphviz' (macOS)"
+)
+
+
+def _require_dot() -> None:
+    if shutil.which("dot") is None:
+        raise CLIError(NO_DOT)
 
 
 def _load_model(path: Path) -> Any:

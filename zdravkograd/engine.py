@@ -154,7 +154,7 @@ class Value:
     def tanh(self) -> Value:
         """tanh x; d/dx = 1 - tanh^2 x. Finite for any x (tanh(±1000) = ±1, gradient 0)."""
         t = ops.tanh(self.data)
-        return _result(t, "tanh", self, 1.0 - t * t)  # 1 - tanh^2
+        return _result(t, "tanh", self, (1.0 - t) * (1.0 + t))  # 1 - t^2, without cancellation
 
     def sigmoid(self) -> Value:
         """s(x) = 1 / (1 + e^-x); d/dx = s (1 - s). Never overflows."""

@@ -73,6 +73,8 @@ def _reduce(losses: Any, reduction: str) -> Any:
 
 def _scores(scores: Any, what: str) -> tuple[bool, Any, int]:
     """(batched?, scores, number of samples)."""
+    if isinstance(scores, list) and len(scores) == 1 and _is_batched(scores[0]):
+        scores = scores[0]  # what Linear(n, 1) returns on a batch: [one batched Value]
     if isinstance(scores, Value):
         if isinstance(scores.data, float):
             return False, [scores], 1
