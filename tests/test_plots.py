@@ -160,3 +160,14 @@ def test_neuron_lines_are_the_zero_sets_of_the_first_layer(trained):
     plt.close(ax.figure)
     with pytest.raises(TypeError, match="neurons"):
         plot_neuron_lines(lambda xs: xs[0], X, y)
+
+
+def test_neuron_lines_accept_a_layer_a_neuron_and_a_sequential():
+    from zdravkograd.nn import Layer, Linear, Neuron, ReLU, Sequential
+
+    X, y = _moons(20)
+    models = [Layer(2, 3), Neuron(2), Sequential(Linear(2, 3), ReLU(), Linear(3, 1))]
+    for model, count in zip(models, (3, 1, 3)):
+        ax = plot_neuron_lines(model, X, y)
+        assert len(ax.get_lines()) == count
+        plt.close(ax.figure)

@@ -184,10 +184,8 @@ def plot_history(history: Mapping[str, Sequence[float]], ax: Any = None) -> Any:
 def _first_layer(model: Any) -> list[Any]:
     """The neurons (objects with ``.w`` and ``.b``) of the model's first layer."""
     layer = model
-    if hasattr(layer, "layers"):
-        layer = layer.layers[0]
-    elif hasattr(layer, "modules"):  # Sequential
-        layer = next(m for m in layer.modules if hasattr(m, "neurons"))
+    if hasattr(layer, "layers"):  # MLP, Sequential: the first part made of neurons
+        layer = next((m for m in layer.layers if hasattr(m, "neurons")), layer.layers[0])
     neurons = getattr(layer, "neurons", None)
     if neurons is None and hasattr(layer, "w"):
         neurons = [layer]
