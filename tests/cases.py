@@ -323,10 +323,18 @@ def compare_with_torch(
 
 
 def assert_matches_torch(
-    name: str, fn: Fn, torch_fn: Fn, points: Any, rtol: float = 1e-12, atol: float = 0.0
+    name: str,
+    fn: Fn,
+    torch_fn: Fn,
+    points: Any,
+    rtol: float = 1e-12,
+    atol: float = 0.0,
+    run: Callable[[Fn, tuple[float, ...]], tuple[float, list[float]]] = value_and_grads,
 ) -> None:
     """``compare_with_torch`` at each point (a tuple of arguments); one report for all."""
-    failures = [f for p in points for f in compare_with_torch(name, fn, torch_fn, p, rtol, atol)]
+    failures = [
+        f for p in points for f in compare_with_torch(name, fn, torch_fn, p, rtol, atol, run)
+    ]
     assert not failures, f"{len(failures)} mismatch(es) with PyTorch:\n" + "\n".join(failures)
 
 

@@ -433,8 +433,55 @@ def test_float_intermediate_and_float_leaves_meeting_batches():
         assert same(value, ev)
         for g, e in zip(grads, egrads):
             assert np.allclose(g, e, rtol=1e-12, atol=0), (g, e)
-    assert "_stack" not in zdravkograd.compile(f, 0.7, -1.3, x, z).source
+    assert "_rows" not in zdravkograd.compile(f, 0.7, -1.3, x, z).source
     prog = zdravkograd.compile(lambda w, x: (w * x).sum(), 1.0, x)
     value, (gw, gx) = prog(2.0, x)
-    assert "A = _stack([v1])" in prog.source and (value, gw) == (8.0, 4.0)
+    assert "A = _rows([v1])" in prog.source and (value, gw) == (8.0, 4.0)
     assert np.array_equal(gx, np.full(4, 2.0))
+
+
+def test_batched_step_is_bit_identical_to_eager_and_uses_the_shortcuts():
+    X, y = _moons(30)
+    random.seed(4)
+    model = MLP(2, [8, 8, 1])
+    step = zdravkograd.compile_step(model, _batched_loss, X, y, 1e-4)
+    assert "weighted sums" in step.source and "_rows(" in step.source
+    params = model.parameters()
+    for _ in range(3):
+        loss = step(X, y, 1e-4)
+        grads = [p.grad for p in params]
+        model.zero_grad()
+        eager = _batched_loss(model, [Value(X[:, 0]), Value(X[:, 1])], y, 1e-4)
+        eager.backward()
+        assert loss == eager.data and grads == [p.grad for p in params]
+        for p in params:
+            p.data -= 0.3 * p.grad
+
+
+def test_weighted_sums_with_batched_base_and_a_guarded_intermediate():
+    x1, x2 = np.array([0.5, -1.0, 2.0]), np.array([1.5, 0.25, -3.0])
+    w = [Value(0.3), Value(-0.7), Value(1.1)]
+
+    def f(a, b, c):
+        s = a + b * w[0] + c * w[1]  # a batched base
+        t = s + a * w[2]
+        if bool(np.all(s > -100)):  # s is compared: it must keep its own value
+            t = t * 2
+        return (t.relu() + (a + b * w[1] + c * w[2] + a * w[0])).sum()
+
+    args = (x1, x2, x1 * x2)
+    prog = zdravkograd.compile(f, *args)
+    value, grads = prog(*args)
+    ev, egrads = value_and_grad(f, (0, 1, 2))(*args)
+    assert value == ev and all(np.array_equal(g, e) for g, e in zip(grads, egrads))
+    assert "weighted sums" in prog.source
+
+
+def test_batched_relu_gives_the_engines_bits():
+    x = np.array([-0.0, 0.0, np.nan, -np.inf, np.inf, -1.0, 2.0, 5e-324, -5e-324])
+    prog = zdravkograd.compile(lambda v: v.relu().sum() + (v.relu() * 0.0).sum(), x)
+    ours = np.maximum(x, 0.0)
+    eager = zdravkograd.operators.relu(x)
+    assert np.array_equal(ours, eager, equal_nan=True)
+    assert np.array_equal(np.signbit(ours), np.signbit(eager))
+    assert "_maximum(" in prog.source

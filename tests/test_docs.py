@@ -102,13 +102,15 @@ for where, code in json.load(open(sys.argv[1])):
 """
 
 
-@pytest.mark.parametrize("page", PAGES, ids=page_id)
+def runnable(page: Path) -> list[Block]:
+    return [b for b in blocks(page) if b.lang in PYTHON and b.skip_reason is None]
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if runnable(p)], ids=page_id)
 def test_python_blocks_run(page, tmp_path):
-    runnable = [b for b in blocks(page) if b.lang in PYTHON and b.skip_reason is None]
-    if not runnable:
-        pytest.skip("no python blocks")
     script = tmp_path / "blocks.json"
-    script.write_text(json.dumps([(f"{page_id(page)}:{b.line}", b.code) for b in runnable]))
+    code = [(f"{page_id(page)}:{b.line}", b.code) for b in runnable(page)]
+    script.write_text(json.dumps(code))
     env = {**os.environ, "MPLBACKEND": "Agg"}  # pages may use pyplot; never open a window
     proc = subprocess.run(
         [sys.executable, "-c", RUNNER, str(script)],
@@ -153,3 +155,29 @@ def test_every_page_is_in_the_nav():
     nav = (ROOT / "mkdocs.yml").read_text()
     for page in (ROOT / "docs").rglob("*.md"):
         assert str(page.relative_to(ROOT / "docs")) in nav, page
+
+
+def test_readme_opens_with_the_two_commands_and_the_makefile_backs_them():
+    readme = blocks(ROOT / "README.md")
+    first = readme[0]
+    assert first.lang == "bash"
+    assert [ln.split("#")[0].strip() for ln in first.code.splitlines()] == [
+        "make demo",
+        "make test",
+    ]
+    assert (ROOT / "README.md").read_text().split("\n")[:3] == ["# zdravkograd", "", "```bash"]
+    makefile = (ROOT / "Makefile").read_text()
+    demo = re.search(r"^demo:.*\n((?:\t.*\n)+)", makefile, re.M)
+    assert demo and "$(VENV)/bin/zdravkograd moons" in demo.group(1)
+    test = re.search(r"^test:(.*)$", makefile, re.M)
+    assert test and "docs" in test.group(1).split()
+    docs = re.search(r"^docs:.*\n((?:\t.*\n)+)", makefile, re.M)
+    assert docs and "mkdocs build --strict" in docs.group(1)
+
+
+def test_every_code_block_says_its_language():
+    """An untagged (or ```pycon) block would silently escape the run above."""
+    allowed = PYTHON | {"bash", "sh", "console", "text", "json", "toml", "yaml", "html"}
+    for page in PAGES:
+        for b in blocks(page):
+            assert b.lang in allowed, f"{page_id(page)}:{b.line}: fence language {b.lang!r}"

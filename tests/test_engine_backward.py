@@ -214,6 +214,22 @@ def test_no_grad_as_a_decorator_and_nested_enable_grad() -> None:
     assert inner == (x, inner[1])
 
 
+def test_bare_decorators_without_parentheses() -> None:
+    @no_grad
+    def f(v: Value) -> Value:
+        return v * 2
+
+    @detect_anomaly
+    def g(v: Value) -> Value:
+        return v.log()
+
+    assert f(Value(1.0))._prev == () and f.__name__ == "f"
+    with pytest.raises(FloatingPointError):
+        g(Value(-1.0))
+    with pytest.raises(TypeError, match=r"no_grad\(\) takes no arguments, got int"):
+        no_grad(3)
+
+
 def test_no_grad_restores_the_mode_after_an_exception() -> None:
     with pytest.raises(RuntimeError), no_grad():
         raise RuntimeError("boom")

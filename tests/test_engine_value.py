@@ -70,6 +70,15 @@ def test_bad_data_raises_type_error_naming_the_type_and_what_is_accepted(bad, ty
     assert "real number" in message and "int, float, bool" in message
 
 
+def test_an_int_beyond_the_float_range_is_refused_clearly() -> None:
+    with pytest.raises(OverflowError, match="too large for a float: it has 401 digits"):
+        Value(10**400)
+    v = Value(2.0)
+    with pytest.raises(OverflowError, match="too large"):
+        v * -(10**400)
+    assert Value(10**308).data == 1e308
+
+
 def test_a_two_dimensional_array_is_refused_with_its_shape() -> None:
     with pytest.raises(TypeError, match=r"1-D array.*shape \(2, 2\)"):
         Value(np.zeros((2, 2)))

@@ -14,7 +14,10 @@ model's weights), without creating a single Value. ``print(prog.source)`` shows 
 
 Floats are computed with ``math`` (through :mod:`zdravkograd.operators`, so with the
 engine's IEEE-754 answers), batches with NumPy. Results equal the eager engine's, in
-the same floating-point order.
+the same floating-point order. A batched program takes two shortcuts that group
+NumPy calls without changing that order: a neuron's weighted sum
+``b + h0*w0 + h1*w1 + ...`` is computed for a whole layer at once, and the gradient
+sums over the batch are done together (see ``_weighted_sums`` and ``_deferrable``).
 
 The trace sees operations on Values and nothing else. What it cannot see is turned
 into an error, never into a silently wrong number:
@@ -261,7 +264,9 @@ _FORWARD = {
     "log": ("_log({a})", "_log({a})"),
     "tanh": ("_tanh({a})", "_tanh({a})"),
     "sigmoid": ("_sigmoid({a})", "_sigmoid({a})"),
-    "relu": ("0.0 if {a} <= 0.0 else {a}", "_relu({a})"),  # ops.relu, inlined for floats
+    # ops.relu, inlined; for batches np.maximum(x, 0.0) gives the same bits (nan, -0.0)
+    # as ops.relu's np.where, in a third of the time
+    "relu": ("0.0 if {a} <= 0.0 else {a}", "_maximum({a}, 0.0)"),
     "sin": ("_sin({a})", "_sin({a})"),
     "cos": ("_cos({a})", "_cos({a})"),
     "abs": ("_fabs({a})", "_fabs({a})"),
@@ -305,16 +310,17 @@ _NAMESPACE: dict[str, Any] = {
     "_log": ops.log,
     "_tanh": ops.tanh,
     "_sigmoid": ops.sigmoid,
-    "_relu": ops.relu,
+    "_maximum": np.maximum,
     "_step": ops.step,
     "_sin": ops.sin,
     "_cos": ops.cos,
     "_sign": ops.sign,
     "_fabs": ops.fabs,
     "_full_like": np.full_like,
-    "_stack": np.stack,
+    "_rows": lambda arrays: np.concatenate(arrays).reshape(len(arrays), -1),  # np.stack, faster
     "_add_reduce": np.add.reduce,  # what np.sum does for a 1-D array
     "_array_equal": np.array_equal,
+    "_array": np.array,
 }
 
 
@@ -519,11 +525,19 @@ def _build(
         constants.append(np.array(x, copy=True) if isinstance(x, np.ndarray) else x)
         return f"C[{len(constants) - 1}]"
 
+    lengths = {len(v.data) for v in tape if isinstance(v.data, np.ndarray)}
+    batch = lengths.pop() if len(lengths) == 1 else None
+    pinned = {out, *(g[1] for g in trace.guards), *trace.detached.values()}
+    pinned |= {g[2] for g in trace.guards if isinstance(g[2], Value)}
+    sums, fused = _weighted_sums(tape, index, pinned) if batch is not None else ({}, set())
+
     lines = [f"def {name}(X, P):", "    # forward: one line per operation"]
     for node in tape:
         v = names[node]
         label = f"  # {node.label}" if node.label else ""
-        if node in input_pos:
+        if node in fused:
+            pass  # part of a weighted sum computed together with others (see below)
+        elif node in input_pos:
             k = input_pos[node]
             lines.append(f"    {v} = X[{k}]  # {input_names[k]}")
         elif node in trace.detached:
@@ -535,6 +549,8 @@ def _build(
             lines.append(f"    {v} = {const(node.data)}{label}")
         else:
             lines.append(f"    {v} = {_forward(node, names)}{label}")
+        for group in sums.get(index[node], []):  # sums whose inputs are all ready now
+            _emit_sums(group, names, lines)
 
     # guards: a branch the trace took must still be the branch the data takes
     guards = []
@@ -577,16 +593,27 @@ def _build(
     # stacked and summed in one go at the end (each row's sum is bit-identical to a
     # separate sum; the columns never change after they are computed). Then each leaf
     # adds up its terms in the engine's order.
-    lengths = {len(v.data) for v in tape if isinstance(v.data, np.ndarray)}
-    batch = lengths.pop() if len(lengths) == 1 else None
     terms: dict[Value, list[str]] = {}  # float leaf -> its gradient terms, in order
     columns: list[tuple[str, str]] = []  # (left, right) column pairs to multiply and sum
     temps = 0
+    # The same idea for a batched node that receives many terms g * w (a neuron's input,
+    # used by every neuron of the next layer): its terms are collected, and the nodes
+    # with the same number of terms are summed together, in order, in a few NumPy calls.
+    deferred = _deferrable(tape, out, leads, trace.detached) if batch is not None else {}
+    pending: dict[Value, list[tuple[str, str]]] = {}  # node -> its (g, w) terms so far
     for node in reversed(tape):
+        if node in deferred and node in pending:
+            _flush(pending, deferred, names, index, lines)
         if node not in reached or node._a is None or node in trace.detached:
             continue
         for slot, child in enumerate(node._prev):
             if child not in leads:
+                continue
+            if child in deferred:
+                w = node._b if slot == 0 else node._a
+                assert w is not None
+                pending.setdefault(child, []).append((f"g{index[node]}", names[w]))
+                reached.add(child)
                 continue
             expr = _contribution(node, slot, names, index)
             summed = type(child.data) is float and (
@@ -614,8 +641,8 @@ def _build(
             reached.add(child)
     if terms:
         if columns:  # the batch sums for the weights, all at once
-            lines.append(f"    A = _stack([{', '.join(left for left, _ in columns)}])")
-            lines.append(f"    B = _stack([{', '.join(right for _, right in columns)}])")
+            lines.append(f"    A = _rows([{', '.join(left for left, _ in columns)}])")
+            lines.append(f"    B = _rows([{', '.join(right for _, right in columns)}])")
             lines.append("    S = (A * B).sum(axis=1).tolist()  # row k: the sum of A[k] * B[k]")
         for leaf, parts in terms.items():
             g = f"g{index[leaf]}"
@@ -671,6 +698,155 @@ def _self_check(
                 f"compile: internal error: the program gives {got!r} where the engine gives "
                 f"{want!r}; zdravkograd.compile's op rules are out of date with the engine"
             )
+
+
+Chain = tuple[Value, Value, list[tuple[Value, Value]]]  # (end, base, [(h, w), ...])
+
+
+def _weighted_sums(
+    tape: list[Value], index: dict[Value, int], pinned: set[Value]
+) -> tuple[dict[int, list[list[Chain]]], set[Value]]:
+    """Find the neurons: chains ``b + h0*w0 + h1*w1 + ...`` of batched h and float w.
+
+    Such a chain is one line per operation in the plain program: 2 NumPy calls per
+    input. Its intermediate values are never needed again (the backward pass of
+    ``+`` and ``*`` needs the operands, not the results), so the chains that become
+    ready at the same point are computed together, adding the terms in the same order.
+
+    Returns {tape index after which to compute: [groups of chains of equal length]}
+    and the set of nodes whose own forward line is then dropped.
+    """
+    uses: dict[Value, int] = {}
+    for node in tape:
+        for child in node._prev:
+            uses[child] = uses.get(child, 0) + 1
+
+    def term(m: Value) -> tuple[Value, Value] | None:  # m = h * w, used once
+        if m._op != "*" or uses.get(m, 0) != 1 or m in pinned or m._b is None:
+            return None
+        h, w = m._a, m._b
+        assert h is not None
+        if type(h.data) is float:
+            h, w = w, h
+        if type(h.data) is float or type(w.data) is not float:
+            return None
+        return h, w
+
+    chains: list[Chain] = []
+    inner: set[Value] = set()  # '+' nodes that continue into a longer chain
+    for node in reversed(tape):
+        if node._op != "+" or node in inner:
+            continue
+        links: list[tuple[Value, Value]] = []
+        members = []
+        cur = node
+        while True:
+            assert cur._b is not None and cur._a is not None
+            t = term(cur._b)
+            if t is None:
+                break
+            links.append(t)
+            members.append(cur)
+            prev = cur._a
+            if prev._op != "+" or uses.get(prev, 0) != 1 or prev in pinned:
+                break
+            cur = prev
+        if len(links) >= 2:
+            base = members[-1]._a
+            assert base is not None
+            chains.append((node, base, links[::-1]))
+            inner.update(members[1:])
+    groups: dict[tuple[int, int, bool], list[Chain]] = {}
+    fused: set[Value] = set()
+    for end, base, links in reversed(chains):
+        ready = max(index[v] for v in [base, *(x for hw in links for x in hw)])
+        key = (ready, len(links), type(base.data) is float)
+        groups.setdefault(key, []).append((end, base, links))
+        cur = end
+        for _ in links:
+            fused.update((cur, cur._b))  # type: ignore[arg-type]
+            cur = cur._a  # type: ignore[assignment]
+    by_ready: dict[int, list[list[Chain]]] = {}
+    for (ready, _, _), group in groups.items():
+        by_ready.setdefault(ready, []).append(group)
+    return by_ready, fused
+
+
+def _emit_sums(group: list[Chain], names: dict[Value, str], lines: list[str]) -> None:
+    """Three lines computing ``len(group)`` chains of ``m`` terms each, terms in order."""
+    m, k = len(group[0][2]), len(group)
+    hs = ", ".join(names[links[t][0]] for t in range(m) for _, _, links in group)
+    ws = ", ".join(names[links[t][1]] for t in range(m) for _, _, links in group)
+    bases = ", ".join(names[base] for _, base, _ in group)
+    float_base = type(group[0][1].data) is float
+    lines.append(f"    # {k} weighted sums b + h0*w0 + ... + h{m - 1}*w{m - 1}, in one go:")
+    lines.append(f"    T = (_rows([{hs}]) * _array([{ws}])[:, None]).reshape({m}, {k}, -1)")
+    lines.append(
+        f"    T[0] += _array([{bases}])[:, None]" if float_base else f"    T[0] += _rows([{bases}])"
+    )
+    ends = ", ".join(names[end] for end, _, _ in group)
+    lines.append(f"    {ends}, = _add_reduce(T, 0)  # adds the terms one after the other")
+
+
+def _deferrable(
+    tape: list[Value], out: Value, leads: set[Value], detached: dict[Value, Value]
+) -> dict[Value, int]:
+    """Batched intermediate nodes whose every gradient term is ``g * w`` (w a float).
+
+    Returns node -> its number of terms (at least 2). Such a node only receives terms
+    from ``*`` nodes with a float on the other side, so the terms can wait and be
+    summed together with those of similar nodes.
+    """
+    live = {out}  # the nodes backward visits: reachable from the output
+    for node in reversed(tape):
+        if node in live and node not in detached:
+            live.update(node._prev)
+    count: dict[Value, int] = {}
+    bad: set[Value] = set()
+    for node in tape:
+        if node not in live or node._a is None or node in detached:
+            continue
+        for slot, child in enumerate(node._prev):
+            other = node._b if slot == 0 else node._a
+            if (
+                node._op == "*"
+                and other is not None
+                and type(other.data) is float
+                and type(child.data) is not float
+            ):
+                count[child] = count.get(child, 0) + 1
+            else:
+                bad.add(child)
+    return {
+        v: n
+        for v, n in count.items()
+        if n >= 2 and v not in bad and v._a is not None and v in leads and v not in detached
+    }
+
+
+def _flush(
+    pending: dict[Value, list[tuple[str, str]]],
+    deferred: dict[Value, int],
+    names: dict[Value, str],
+    index: dict[Value, int],
+    lines: list[str],
+) -> None:
+    """Emit the sums of the collected terms of every node whose terms are all in."""
+    done = [v for v, terms in pending.items() if len(terms) == deferred[v]]
+    by_count: dict[int, list[Value]] = {}
+    for v in done:
+        by_count.setdefault(deferred[v], []).append(v)
+    for m, nodes in by_count.items():
+        # row t * k + i: term t of node i, so that summing over the first axis of the
+        # (m, k, n) array adds each node's terms one after the other, as backward() does
+        gs = [pending[v][t][0] for t in range(m) for v in nodes]
+        ws = [pending[v][t][1] for t in range(m) for v in nodes]
+        targets = ", ".join(f"g{index[v]}" for v in nodes)
+        lines.append(f"    # the gradients of {len(nodes)} nodes, {m} terms g * w each")
+        lines.append(f"    T = _rows([{', '.join(gs)}]) * _array([{', '.join(ws)}])[:, None]")
+        lines.append(f"    {targets}, = _add_reduce(T.reshape({m}, {len(nodes)}, -1), 0)")
+    for v in done:
+        del pending[v]
 
 
 def _tuple(items: list[str]) -> str:

@@ -59,7 +59,12 @@ def _as_data(data: Any) -> Number:
     if type(data) is float:
         return data
     if isinstance(data, _REAL_TYPES):
-        return float(data)
+        try:
+            return float(data)
+        except OverflowError:  # an int beyond 1.8e308
+            raise OverflowError(
+                f"Value() got an int too large for a float: it has {len(str(abs(data)))} digits"
+            ) from None
     if isinstance(data, np.ndarray) and data.dtype.kind in "biuf":
         if data.ndim == 0:
             return float(data)
@@ -394,6 +399,15 @@ class _Switch(ContextDecorator):
 
     _flag = ""
     _on = False
+
+    def __new__(cls, func: Any = None) -> Any:
+        """``no_grad()`` is a context manager or decorator; bare ``@no_grad`` works too."""
+        switch = super().__new__(cls)
+        if func is None:
+            return switch
+        if not callable(func):
+            raise TypeError(f"{cls.__name__}() takes no arguments, got {type(func).__name__}")
+        return switch(func)  # used as @no_grad without parentheses
 
     def __enter__(self) -> _Switch:
         global _open_switches
