@@ -23,6 +23,10 @@ from zdravkograd import Value, no_grad, value_and_grad
 from zdravkograd.compile import Program, TraceError
 from zdravkograd.nn import MLP
 
+# The IEEE cases (inf - inf, 0 * inf, ...) make the *eager* engine's NumPy warn; the
+# values are the point of those cases, so the warnings are expected here.
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+
 
 def compiled_value_and_grads(fn, args):
     prog = zdravkograd.compile(fn, *args)
@@ -485,3 +489,28 @@ def test_batched_relu_gives_the_engines_bits():
     assert np.array_equal(ours, eager, equal_nan=True)
     assert np.array_equal(np.signbit(ours), np.signbit(eager))
     assert "_maximum(" in prog.source
+
+
+@settings(max_examples=25)
+@given(dag=dags(max_nodes=80), pattern=st.lists(st.booleans(), min_size=8, max_size=8))
+def test_random_dags_with_float_and_batched_leaves(dag, pattern):
+    """Floats meeting batches, in any mix: the shortcuts must keep the engine's numbers."""
+    rng = np.random.default_rng(len(dag.instructions))
+    leaves = [
+        np.clip(x + 0.1 * rng.standard_normal(5), -1, 1) if batched else x
+        for x, batched in zip(dag.leaves, pattern)
+    ]
+
+    def f(*xs):
+        nodes = evaluate(dag, list(xs))
+        total = output(nodes)
+        for k, node in enumerate(nodes[: len(xs)]):  # neuron-like sums: leaf * leaf chains
+            total = total + node * xs[-1 - k] * 0.25
+        return total.sum()
+
+    value, grads = zdravkograd.compile(f, *leaves)(*leaves)
+    ev, egrads = value_and_grad(f, tuple(range(len(leaves))))(*leaves)
+    assert same(value, ev)
+    for g, e in zip(grads, egrads):
+        g, e = np.broadcast_to(g, (5,)), np.broadcast_to(e, (5,))
+        assert all(same(a, b) for a, b in zip(g, e)), (g, e)
