@@ -281,3 +281,17 @@ def test_load_into_a_model_ignores_how_it_was_initialised(tmp_path):
     assert dst.state_dict() == src.state_dict()
     with pytest.raises(ModelFileError, match="different architecture"):
         nn.load(tmp_path / "k.json", model=MLP(2, [3, 1], activation="tanh"))
+
+
+def test_saved_file_gets_the_usual_permissions_not_mkstemps_0600(tmp_path):
+    import os
+    import stat
+
+    from zdravkograd.nn import MLP
+
+    old = os.umask(0o022)
+    try:
+        MLP(2, [3, 1]).save(tmp_path / "m.json")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / "m.json").st_mode) == 0o644

@@ -124,6 +124,13 @@ def dumps(model: nn.Module) -> str:
     return json.dumps(doc, indent=1)
 
 
+def _umask() -> int:
+    """The process's umask (reading it means setting it; it is put straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def save(model: nn.Module, path: Any) -> None:
     """Write ``model`` to ``path`` as JSON, atomically (temporary file + ``os.replace``).
 
@@ -139,6 +146,7 @@ def save(model: nn.Module, path: Any) -> None:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
