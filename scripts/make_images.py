@@ -28,6 +28,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from zdravkograd import Value  # noqa: E402
 from zdravkograd.data import make_moons  # noqa: E402
+from zdravkograd.examples import tanh_neuron  # noqa: E402
 from zdravkograd.nn import MLP  # noqa: E402
 from zdravkograd.train import fit  # noqa: E402
 from zdravkograd.viz import (  # noqa: E402
@@ -37,24 +38,6 @@ from zdravkograd.viz import (  # noqa: E402
     plot_history,
     plot_neuron_lines,
 )
-
-
-def tanh_neuron() -> Value:
-    """The neuron of the notebooks: o = tanh(x1 w1 + x2 w2 + b), after backward."""
-    x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
-    w1, w2 = Value(-3.0, "w1"), Value(1.0, "w2")
-    b = Value(6.8813735870195432, "b")
-    x1w1 = x1 * w1
-    x1w1.label = "x1*w1"
-    x2w2 = x2 * w2
-    x2w2.label = "x2*w2"
-    s = x1w1 + x2w2
-    s.label = "x1*w1 + x2*w2"
-    n = s + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o
 
 
 def moons_pictures(out: Path) -> None:
@@ -74,7 +57,7 @@ def moons_pictures(out: Path) -> None:
 
 
 def graph_pictures(out: Path) -> Path:
-    o = tanh_neuron()
+    o = tanh_neuron(backward=False)
     viewer = Path(backprop_html(o, out / "backprop_viewer.html"))  # before backward: a dry run
     o.backward()
     dot = draw_dot(o, highlight=None)

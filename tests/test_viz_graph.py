@@ -11,26 +11,14 @@ from conftest import require, require_program
 
 from zdravkograd import Value
 from zdravkograd.engine import topological_order
+from zdravkograd.examples import tanh_neuron
 
 graphviz = require("graphviz")
 from zdravkograd.viz import draw_dot  # noqa: E402
 
 
 def _neuron() -> tuple[Value, dict[str, Value]]:
-    x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
-    w1, w2 = Value(-3.0, "w1"), Value(1.0, "w2")
-    b = Value(6.8813735870195432, "b")
-    x1w1 = x1 * w1
-    x1w1.label = "x1*w1"
-    x2w2 = x2 * w2
-    x2w2.label = "x2*w2"
-    s = x1w1 + x2w2
-    s.label = "x1w1+x2w2"
-    n = s + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    o.backward()
+    o = tanh_neuron(backward=True)
     return o, {v.label: v for v in topological_order(o)}
 
 
@@ -141,7 +129,7 @@ def test_highlight_marks_exactly_the_paths_from_the_leaf_to_the_root():
     src = draw_dot(o, highlight=nodes["w1"]).source
     lit = set(re.findall(r"\t(v\d+) \[[^\]]*color=\"#e8590c\"", src))
     lit_values = {name for name, v in nodes.items() if f"v{v._id}" in lit}
-    assert lit_values == {"w1", "x1*w1", "x1w1+x2w2", "n", "o"}
+    assert lit_values == {"w1", "x1*w1", "x1*w1 + x2*w2", "n", "o"}
     lit_edges = re.findall(r"\t(\S+) -> (\S+) \[[^\]]*#e8590c", src)
     assert (f"v{nodes['w1']._id}", f"v{nodes['x1*w1']._id}op") in lit_edges
     assert all(f"v{nodes['x1']._id}" != a for a, _ in lit_edges)  # x1 is not on the path

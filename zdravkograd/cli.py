@@ -32,10 +32,11 @@ from typing import Any, NoReturn
 import zdravkograd
 from zdravkograd._optional import require_extra
 from zdravkograd.engine import Value
+from zdravkograd.examples import TANH_NEURON, tanh_neuron
 
 DEFAULT_OUT = "zdravkograd-out"
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
-NEURON_EXAMPLE = {"x1": 2.0, "x2": 0.0, "w1": -3.0, "w2": 1.0, "b": 6.8813735870195432}
+NEURON_EXAMPLE = TANH_NEURON
 """The tanh neuron of ``zdravkograd graph`` (micrograd's lecture example): o = tanh(x·w + b)."""
 
 
@@ -274,19 +275,7 @@ def cmd_moons(args: argparse.Namespace) -> int:
 
 def neuron_example() -> Value:
     """The tanh neuron ``o = tanh(x1*w1 + x2*w2 + b)`` of ``zdravkograd graph``, after backward."""
-    v = {name: Value(x, label=name) for name, x in NEURON_EXAMPLE.items()}
-    x1w1 = v["x1"] * v["w1"]
-    x1w1.label = "x1*w1"
-    x2w2 = v["x2"] * v["w2"]
-    x2w2.label = "x2*w2"
-    s = x1w1 + x2w2
-    s.label = "x1*w1 + x2*w2"
-    n = s + v["b"]
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    o.backward()
-    return o
+    return tanh_neuron(backward=True)
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
