@@ -4,26 +4,36 @@
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
-# The Debian packages the tests need: Graphviz's `dot`, and Chromium with its driver.
-APT_PACKAGES := graphviz chromium chromium-driver
+# The demo needs the library with its extras; the tests need everything (PyTorch,
+# HIPS autograd, micrograd, the linters, Selenium, MkDocs) on top.
+DEMO_STAMP := $(VENV)/.installed-demo
+STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck pytest system-deps venv images bench docs clean
+.PHONY: demo test lint typecheck pytest system-deps system-deps-graphviz venv venv-demo \
+	images bench docs clean
 
-demo: venv system-deps-graphviz
+demo: venv-demo system-deps-graphviz
 	$(VENV)/bin/zdravkograd moons
 
 test: venv system-deps lint typecheck pytest docs
 
+venv-demo: $(DEMO_STAMP)
+
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
-	test -x $(PY) || python3 -m venv $(VENV)
+$(VENV)/bin/python:
+	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+
+$(DEMO_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e ".[all]"
+	touch $@
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
 	# torch is pinned to the CPU wheel on this machine's disk: never unpinned, never newer.
 	$(PY) -m pip install --quiet "torch==2.13.0"
 	$(PY) -m pip install --quiet -e ".[dev]"
-	touch $(STAMP)
+	touch $@ $(DEMO_STAMP)
 
 # Install Debian packages only when a command is missing, and only where apt can run.
 define apt_install
@@ -39,8 +49,8 @@ system-deps: system-deps-graphviz
 	@{ command -v chromium >/dev/null && command -v chromedriver >/dev/null; } || { $(call apt_install,chromium chromium-driver); }
 
 lint: venv
-	$(VENV)/bin/ruff check zdravkograd tests benchmarks
-	$(VENV)/bin/ruff format --check zdravkograd tests benchmarks
+	$(VENV)/bin/ruff check zdravkograd tests benchmarks scripts
+	$(VENV)/bin/ruff format --check zdravkograd tests benchmarks scripts
 
 typecheck: venv
 	$(VENV)/bin/mypy
