@@ -18,6 +18,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from importlib import metadata  # noqa: E402
+
+try:
+    _MICROGRAD = metadata.version("micrograd")
+except metadata.PackageNotFoundError:
+    sys.exit('micrograd is not installed: pip install "micrograd==0.1.0" (or make test)')
+if _MICROGRAD != "0.1.0":
+    sys.exit(f'micrograd {_MICROGRAD} is installed; the baseline is pip install "micrograd==0.1.0"')
+
 import micrograd.engine as mg_engine  # noqa: E402
 import micrograd.nn as mg_nn  # noqa: E402
 from sklearn.datasets import make_moons  # noqa: E402
@@ -67,7 +76,8 @@ def main(argv=None):
         print(f"{k:12s} {v * 1e3:8.1f} ms/step (median of {args.repeats})")
     ratio = med["micrograd"] / med["zdravkograd"]
     print(f"zdravkograd is {ratio:.1f}x faster than micrograd 0.1.0")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
 import pytest
 from cases import COMPOSITES, SMOOTH, UNARY_CASES, UnaryCase, same
 from conftest import require
@@ -188,7 +189,7 @@ def test_argnums_out_of_range_names_the_call() -> None:
         grad(lambda x, y: x * y, 3)(1.0, 2.0)
 
 
-@pytest.mark.parametrize("argnums", ["0", [0, 1], (0, "1"), 1.0, None])
+@pytest.mark.parametrize("argnums", ["0", [0, 1], (0, "1"), 1.0, None, True, (0, False)])
 def test_bad_argnums_raise_type_error(argnums) -> None:
     with pytest.raises(TypeError, match="argnums must be an int or a tuple of ints"):
         grad(lambda x, y: x * y, argnums)
@@ -274,3 +275,10 @@ def test_gradcheck_tolerances_are_keywords() -> None:
     with pytest.raises(AssertionError):
         gradcheck(f, 1.0)
     assert gradcheck(lambda x: x**2, 1.0, eps=1e-4, atol=1e-9, rtol=1e-9)
+
+
+@pytest.mark.parametrize("bad, name", [(np.ones(2), "ndarray"), ("1.0", "str"), (None, "NoneType")])
+def test_gradcheck_refuses_what_is_not_a_number(bad, name) -> None:
+    with pytest.raises(TypeError, match=rf"argument 1 must be a real number.*got {name}"):
+        gradcheck(lambda x, y: x * y, 1.0, bad)
+    assert gradcheck(lambda x, y: x * y, Value(2.0), np.float64(3.0)) is True

@@ -6,6 +6,8 @@ prints and records the times.
 
 from __future__ import annotations
 
+import gc
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -65,7 +67,9 @@ def test_every_variant_gives_the_same_first_losses_in_process():
 
 def test_scaling_memory_per_node_is_at_most_half_of_micrograds():
     require("micrograd")
+    assert gc.isenabled()
     ours = bench.scaling_worker("zdravkograd", 3000)
+    assert gc.isenabled()  # the worker pauses the collector and must switch it back on
     theirs = bench.scaling_worker("micrograd", 3000)
     assert ours["n"] == theirs["n"] == 3199  # the same random graph
     assert ours["bytes"] <= 0.5 * theirs["bytes"], (ours, theirs)
@@ -79,3 +83,29 @@ def test_wrapper_script_shows_help():
         timeout=60,
     )
     assert out.returncode == 0 and "--quick" in out.stdout
+
+
+def test_micrograd_step_script_checks_the_loss_and_prints_the_ratio():
+    require("micrograd")
+    require("sklearn")
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "micrograd_step.py"), "--repeats", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr  # a loss mismatch exits with an error
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("zdravkograd") and "ms/step" in lines[0]
+    assert lines[1].startswith("micrograd") and "ms/step" in lines[1]
+    assert re.fullmatch(r"zdravkograd is \d+\.\dx faster than micrograd 0\.1\.0", lines[2])
+
+
+def test_targets_judge_linear_scaling_from_the_cost_per_node():
+    def row(n, ns):
+        return {"engine": "zdravkograd", "n": n, "ns_per_node": ns, "bytes": None}
+
+    linear = bench._targets([], None, [row(10**3, 400.0), row(10**6, 900.0)], None)
+    quadratic = bench._targets([], None, [row(10**3, 400.0), row(10**4, 4000.0)], None)
+    assert any("linear scaling" in line and "| 2.2x | yes |" in line for line in linear)
+    assert any("linear scaling" in line and "| 10.0x | **no** |" in line for line in quadratic)

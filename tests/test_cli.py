@@ -91,11 +91,39 @@ def test_moons_defaults_end_to_end(tmp_path):
     assert page.lstrip().lower().startswith("<!doctype html")
     assert "<svg" in page and "score" in page
     assert "https://" not in page and "http://" not in page.replace("http://www.w3.org", "")
+    check_viewer_replays_the_score(page, model, X[0])
 
     # predict reads the file moons wrote.
     result = run("predict", "--model", str(out / "model.json"), "0.5", "-0.2")
     assert result.returncode == 0, result.stderr
     assert float(result.stdout.strip()) == float(model([Value(0.5), Value(-0.2)]).data)
+
+
+def viewer_data(page: str) -> dict:
+    found = re.search(r'<script type="application/json" id="trace-data">(.*?)</script>', page, re.S)
+    assert found, "no trace data in the page"
+    return json.loads(found.group(1))
+
+
+def check_viewer_replays_the_score(page: str, model, point) -> None:
+    """One step per neuron (and per activation), and every weight ends with d score / d w."""
+    data = viewer_data(page)
+    neurons = sum(len(layer.neurons) for layer in model.layers)
+    activations = neurons - 1  # the output neuron is linear
+    assert len(data["steps"]) == 1 + neurons + activations  # the seed, then one step each
+    params = {n["id"]: n["name"] for n in data["nodes"] if n["param"]}
+    shown: dict[str, float] = {}  # each weight's gradient after the replay
+    for step in data["steps"]:
+        for update in step["updates"]:
+            if update["to"] in params:  # a weight is used once: one update, from zero
+                name = params[update["to"]]
+                assert name not in shown and not update["accumulate"], update
+                shown[name] = float(update["grad"]["exact"])
+    model.zero_grad()  # the oracle: backward on the reloaded model
+    score = model([Value(float(v)) for v in point])
+    score.backward()
+    expected = {name: p.grad for name, p in model.named_parameters()}
+    assert shown == expected
 
 
 def test_predict_prints_the_saved_models_score(saved_model):
@@ -243,6 +271,9 @@ def test_version():
         (("graph", "--format", "pdf"), ["--format", "invalid choice"]),
         (("graph", "--input", "1", "2"), ["--model and --input go together"]),
         (("graph", "--out", "g.jpg"), ["cannot tell the format", "--format"]),
+        (("graph", "--format", "png", "--out", "g.svg"), ["--format png does not match", "g.svg"]),
+        (("bench", "--bogus"), ["zdravkograd bench: error", "unrecognized arguments: --bogus"]),
+        (("bench", "--rounds", "x"), ["zdravkograd bench: error", "--rounds"]),
     ],
 )
 def test_bad_flags_and_values_exit_2_with_one_line(args, needles, tmp_path):
@@ -323,12 +354,18 @@ def test_bench_is_handed_its_arguments():
 
 
 def test_main_returns_exit_codes_in_process(capsys):
+    import argparse
+
     from zdravkograd.cli import main
 
     assert main(["--help"]) == 0
     assert "moons" in capsys.readouterr().out
     assert main(["moons", "--steps", "x"]) == 2
     assert "--steps" in capsys.readouterr().err
+    error = argparse.ArgumentParser.error
+    assert main(["bench", "--bogus"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1  # one line, not the usage block
+    assert argparse.ArgumentParser.error is error  # the one-line patch is undone
 
 
 def test_unexpected_error_is_one_line_without_traceback(monkeypatch, capsys):

@@ -240,6 +240,53 @@ def test_float_of_a_value_is_a_guard():
         prog(4.0)
 
 
+def test_a_number_taken_from_data_is_a_guard():
+    def f(x):
+        return x * x.data  # the second factor is a plain number: the trace freezes it
+
+    prog = zdravkograd.compile(f, 2.0)
+    assert prog(2.0) == (4.0, (2.0,)) and value_and_grad(f)(2.0) == (4.0, 2.0)
+    with pytest.raises(TraceError, match=r"data-dependent number.*v0\.data, which was 2\.0"):
+        prog(3.0)  # eager gives 9.0; the frozen program would say 6.0
+
+
+def test_a_branch_on_data_is_a_guard():
+    def f(x):
+        return x * 2 if x.data > 0 else x * -3
+
+    prog = zdravkograd.compile(f, 1.0)
+    assert prog(1.0) == (2.0, (2.0,))
+    with pytest.raises(TraceError, match="Value operations instead of .data"):
+        prog(-1.0)  # eager takes the other branch: 3.0, not -2.0
+
+
+def test_a_data_guard_on_a_batch_and_on_a_parameter():
+    prog = zdravkograd.compile(lambda x: (x * float(len(x.data))).sum(), np.ones(3))
+    assert prog(np.ones(3))[0] == 9.0
+    with pytest.raises(TraceError, match=r"which was \[1\. 1\. 1\.\]"):
+        prog(np.array([1.0, 2.0, 3.0]))
+    w = Value(2.0, label="w")
+    prog = zdravkograd.compile(lambda x: x * w.data, 1.0)
+    assert prog(5.0) == (10.0, (2.0,))
+    w.data = 3.0  # an optimiser step: the frozen 2.0 would now be wrong
+    with pytest.raises(TraceError, match="data-dependent number"):
+        prog(5.0)
+
+
+def test_the_librarys_own_data_reads_are_not_guards():
+    from zdravkograd.losses import binary_cross_entropy_with_logits
+
+    def f(x):  # the loss shifts by max(x.data, 0) internally: the shift cancels out
+        return binary_cross_entropy_with_logits(x * 2.0, np.array([1.0, 0.0]))
+
+    prog = zdravkograd.compile(f, np.array([0.5, -1.0]))
+    x = np.array([3.0, 2.0])
+    value, (g,) = prog(x)
+    ev, eg = value_and_grad(f)(x)
+    assert "_branch" not in prog.source
+    assert same(value, ev) and np.allclose(g, eg, rtol=1e-12, atol=0)
+
+
 def test_batched_branch_guard():
     def f(x):
         return (x * 2).sum() if bool(np.all(x > 0)) else x.sum()
@@ -313,7 +360,7 @@ def test_compile_under_no_grad_still_traces():
 
 
 def test_tracing_restores_the_value_class_even_on_error():
-    saved = {k: Value.__dict__[k] for k in ("__lt__", "__float__", "detach")}
+    saved = {k: Value.__dict__[k] for k in ("__lt__", "__float__", "detach", "data")}
 
     def boom(x):
         raise RuntimeError("boom")
@@ -389,6 +436,20 @@ def test_compile_step_matches_zero_grad_and_backward(mode):
         for p in params:
             p.data -= 0.5 * p.grad
     assert "step" in repr(step) and step.source.startswith("def step(X, P):")
+
+
+def test_calling_a_program_builds_no_value():
+    from zdravkograd import engine
+
+    X, y = _moons()
+    random.seed(1)
+    model = MLP(2, [4, 1])
+    prog = zdravkograd.compile(lambda x: (x * x).exp().log().tanh(), 0.5)
+    step = zdravkograd.compile_step(model, _batched_loss, X, y, 1e-4)
+    before = next(engine._creation_counter)  # every Value takes the next creation number
+    prog(0.7)
+    step(X, y, 1e-4)
+    assert next(engine._creation_counter) == before + 1  # none was made in between
 
 
 def test_compile_step_sets_unused_parameter_grads_to_zero():

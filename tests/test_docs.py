@@ -102,6 +102,18 @@ for where, code in json.load(open(sys.argv[1])):
 """
 
 
+# What some pages promise their blocks print: each line must appear in the output, so that
+# a claim in the prose ("it reaches 100% training accuracy") is checked, not just run.
+EXPECTED_OUTPUT = {
+    "README.md": [
+        "L.data=-8.0",  # the seed's first example
+        "a.grad=6.0",
+        "b.grad=-4.0",
+        "step 99: loss 0.0110, accuracy 100%",  # the seed's moons demo, filled in
+    ],
+}
+
+
 def runnable(page: Path) -> list[Block]:
     return [b for b in blocks(page) if b.lang in PYTHON and b.skip_reason is None]
 
@@ -122,6 +134,9 @@ def test_python_blocks_run(page, tmp_path):
     )
     if proc.returncode != 0:
         pytest.fail(proc.stderr[-4000:], pytrace=False)
+    printed = proc.stdout.splitlines()
+    for line in EXPECTED_OUTPUT.get(page_id(page), []):
+        assert line in printed, f"{page_id(page)} should print {line!r}; it printed {printed}"
 
 
 def test_only_the_seed_fragment_opts_out():
@@ -181,3 +196,56 @@ def test_every_code_block_says_its_language():
     for page in PAGES:
         for b in blocks(page):
             assert b.lang in allowed, f"{page_id(page)}:{b.line}: fence language {b.lang!r}"
+
+
+def test_readme_links_resolve():
+    """Every relative link and picture in the README points at a file in the checkout."""
+    text = (ROOT / "README.md").read_text()
+    targets = re.findall(r"\]\(([^)#\s]+)[^)]*\)", text) + re.findall(r'src="([^"]+)"', text)
+    local = [t for t in targets if not t.startswith(("http://", "https://", "mailto:"))]
+    assert len(local) >= 8, local
+    for target in local:
+        assert (ROOT / target).exists(), target
+
+
+def test_readme_has_what_issue_5_asks_for():
+    """Pictures, the feature table, the benchmark headline and the links, in that order."""
+    text = (ROOT / "README.md").read_text()
+    order = [
+        "make demo",
+        "docs/img/moons_decision_boundary.png",  # the decision boundary
+        "docs/img/neuron_graph.svg",  # a graph
+        "](docs/benchmarks.md)",  # the headline, linked to the full table
+        "### 1. Basic autograd",
+        "### 2. Training a neural network",
+        "| | micrograd 0.1.0 | zdravkograd |",  # the feature table
+        "](learning.ipynb)",
+        "](moons.ipynb)",
+        "](docs/index.md)",
+    ]
+    positions = [text.find(needle) for needle in order]
+    assert -1 not in positions, [n for n, p in zip(order, positions) if p == -1]
+    assert positions == sorted(positions), order
+
+
+def _row(table: str, label: str) -> tuple[float, float]:
+    """(ms per step, speed-up over micrograd) of one row of docs/benchmarks.md."""
+    row = re.search(rf"^\| {re.escape(label)} \| ([\d.,]+) \| ([\d.,]+)x \|", table, re.M)
+    assert row, f"no row {label!r} in docs/benchmarks.md"
+    return float(row.group(1).replace(",", "")), float(row.group(2).replace(",", ""))
+
+
+def test_readme_speed_headline_matches_the_benchmark_table():
+    """The headline's ratios are the table's, rounded (re-ran `make bench`? update both)."""
+    table = (ROOT / "docs" / "benchmarks.md").read_text()
+    readme = (ROOT / "README.md").read_text()
+    headline = re.search(r"\*\*Speed\*\*(.*?)\[The full benchmark table\]", readme, re.S)
+    assert headline, "no **Speed** paragraph in the README"
+    said = [int(n.replace(",", "")) for n in re.findall(r"([\d,]+)×", headline.group(1))]
+    scalar = _row(table, "zdravkograd scalar")[1]
+    fast_ms, fast = _row(table, "zdravkograd scalar, in fast()")
+    torch_ms = _row(table, "PyTorch, 0-d tensors (scalar)")[0]
+    batched = _row(table, "zdravkograd batched")[1]
+    compiled = _row(table, "zdravkograd compiled batched")[1]
+    expected = [scalar, fast, torch_ms / fast_ms, batched, compiled]
+    assert said == [round(r) for r in expected], (said, expected)

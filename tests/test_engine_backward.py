@@ -382,3 +382,51 @@ def test_batched_graph_equals_per_sample_graphs() -> None:
 def test_sum_and_mean_of_a_float_value_are_the_value() -> None:
     v = Value(2.0)
     assert v.sum() is v and v.mean() is v
+
+
+def test_a_batched_value_takes_one_seed_per_sample() -> None:
+    x = Value(np.array([1.0, 2.0]))
+    w = Value(3.0)
+    (x * w).backward(np.array([1.0, -2.0]))
+    assert w.grad == 1.0 * 1.0 + 2.0 * -2.0  # the seeded sum over the batch
+    np.testing.assert_array_equal(x.grad, [3.0, -6.0])
+
+
+@pytest.mark.parametrize(
+    "data, seed, message",
+    [
+        (2.0, np.array([1.0, 2.0]), "array of 2 numbers for a Value holding a single number"),
+        (np.ones(2), np.ones(3), "array of 3 numbers for a Value holding a batch of 2"),
+    ],
+)
+def test_a_seed_of_the_wrong_shape_is_refused_and_changes_nothing(data, seed, message) -> None:
+    w = Value(0.5)
+    y = Value(data) * w
+    y.backward()
+    before = (w.grad, y.grad)
+    with pytest.raises(ValueError, match=message):
+        y.backward(seed)
+    assert (w.grad, y.grad) == before
+
+
+def test_detect_anomaly_is_per_thread() -> None:
+    inside, done = threading.Event(), threading.Event()
+    seen: dict[str, object] = {}
+
+    def worker() -> None:
+        with detect_anomaly():
+            inside.set()
+            done.wait(5)
+            try:
+                Value(-1.0).log()
+                seen["worker"] = "no error"
+            except FloatingPointError:
+                seen["worker"] = "raised"
+
+    t = threading.Thread(target=worker)
+    t.start()
+    assert inside.wait(5)
+    seen["main"] = Value(-1.0).log().data  # this thread is not in the block: a quiet nan
+    done.set()
+    t.join()
+    assert seen["worker"] == "raised" and math.isnan(seen["main"])  # type: ignore[arg-type]

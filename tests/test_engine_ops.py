@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from fractions import Fraction
 
+import numpy as np
 import pytest
 from cases import (
     BINARY,
@@ -234,3 +236,13 @@ def test_subtraction_and_negation_are_exact(x: float, y: float) -> None:
     assert (Value(x) - Value(y)).data == x - y
     assert (x - Value(y)).data == x - y
     assert (-Value(x)).data == -x
+
+
+@pytest.mark.parametrize("x", [6.506107007494474e16, 1.1, -3.7e-5, 1e154])
+def test_square_is_correctly_rounded_like_torch(x: float) -> None:
+    # math.pow(6.506107007494474e16, 2) is one ulp off; x * x (PyTorch's x ** 2) is exact
+    exact = float(Fraction(x) ** 2)
+    t = torch.tensor(x, dtype=torch.float64) ** 2
+    assert (Value(x) ** 2).data == exact == t.item()
+    batch = (Value(np.array([x, -x])) ** 2).data
+    assert batch.tolist() == [exact, exact]

@@ -179,8 +179,10 @@ def test_equality_and_hash_are_identity() -> None:
 
 
 def test_comparing_with_a_string_raises_type_error() -> None:
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="compares with a Value or a real number, got str"):
         Value(1.0) < "a"  # noqa: B015
+    with pytest.raises(TypeError, match="got NoneType"):
+        None >= Value(1.0)  # noqa: B015  (Python tries the reflected Value.__le__)
 
 
 # --------------------------------------------------------------- repr, detach, float
@@ -206,3 +208,9 @@ def test_detach_makes_a_new_leaf_with_the_same_data() -> None:
 
 def test_float_of_a_value() -> None:
     assert float(Value(2.0) * 3) == 6.0
+
+
+@pytest.mark.parametrize("label, type_name", [(None, "NoneType"), (3, "int"), (b"w", "bytes")])
+def test_a_label_that_is_not_text_is_refused(label, type_name) -> None:
+    with pytest.raises(TypeError, match=rf"str label, got {type_name}"):
+        Value(1.0, label=label)

@@ -199,6 +199,7 @@ def test_state_dict_round_trip():
         (lambda sd: sd.__setitem__("layers.1.neurons.0.b", None), "real number"),
         (lambda sd: sd.__setitem__("layers.1.neurons.0.b", True), "real number"),
         (lambda sd: sd.__setitem__("layers.1.neurons.0.b", [1.0]), "real number"),
+        (lambda sd: sd.__setitem__("layers.1.neurons.0.b", 10**400), "too large for a float"),
     ],
 )
 def test_failed_load_changes_no_weight(mutate, message):

@@ -213,5 +213,11 @@ def test_moons_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert written == ["moons_backprop.html"], written
     viewer = (tmp_path / "work" / "moons_backprop.html").read_text()
     assert "<svg" in viewer and "layers.0.neurons.0.w.0" in viewer  # parameters named
+    # collapsed: one step per neuron (the seed, 33 neurons, 32 ReLUs), not ~640 tiny ones
+    data = re.search(r'id="trace-data">(.*?)</script>', viewer, re.S)
+    assert data is not None
+    steps = json.loads(data.group(1).replace("<\\/", "</"))["steps"]
+    assert len(steps) == 1 + 33 + 32, len(steps)
+    assert sum("a neuron with" in step["title"] for step in steps) == 33
     assert not re.search(r'(src|href)="(https?:)?//', viewer)  # loads nothing from the network
     assert any('src="moons_backprop.html"' in out for out in _all(nb, "text/html"))

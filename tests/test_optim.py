@@ -241,6 +241,9 @@ def test_scheduler_state_dict_round_trip():
     assert o2.lr == o.lr == 0.25
     with pytest.raises(ValueError, match="last_epoch"):
         s2.load_state_dict({"last_epoch": -1, "base_lr": 1.0})
+    with pytest.raises(ValueError, match="must be a dict"):
+        s2.load_state_dict([("last_epoch", 1)])  # type: ignore[arg-type]
+    assert (s2.last_epoch, o2.lr) == (5, 0.25)  # failed loads changed nothing
 
 
 def test_constructor_errors():

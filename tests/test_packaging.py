@@ -8,6 +8,7 @@ the source tree, so nothing can be imported from the checkout by accident.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import tarfile
@@ -84,6 +85,17 @@ def test_wheel_holds_the_whole_package_and_its_metadata(dist):
     assert len(core) == 1 and "numpy" in core[0], core
     for extra in ("viz", "data", "cli", "torch"):
         assert f"Provides-Extra: {extra}" in meta
+    # The MIT licence: declared, and its text shipped inside the wheel.
+    assert "License-Expression: MIT" in meta
+    licence = [n for n in names if n.endswith(".dist-info/licenses/LICENSE")]
+    assert len(licence) == 1, sorted(names)
+    with zipfile.ZipFile(wheel) as zf:
+        assert zf.read(licence[0]).decode().startswith("MIT License")
+
+
+def test_changelog_has_a_section_for_this_version():
+    text = (ROOT / "CHANGELOG.md").read_text()
+    assert re.search(rf"^## \[{re.escape(VERSION)}\]", text, re.M), VERSION
 
 
 def test_wheel_in_a_bare_venv_needs_only_numpy(dist, tmp_path):

@@ -86,8 +86,11 @@ def test_decision_boundary_png_colours_the_two_moons_differently(trained, tmp_pa
     # each moon sits on its own colour: most of its points share the moon's median colour
     near0 = np.abs(under - c0).sum(1) < np.abs(under - c1).sum(1)
     assert near0[y == 0].mean() > 0.9 and (~near0)[y == 1].mean() > 0.9
-    # and the colour follows the model's sign: class 1 (score > 0) is the green side
-    assert c1[1] > c1[0] and c0[0] > c0[1]
+    # and the colour follows the model's sign: class 1 (score > 0) is the blue side, class 0
+    # the red one, the hues of their points
+    assert c1[2] > c1[0] and c0[0] > c0[2]
+    p0, p1 = np.median(with_points[y == 0], 0), np.median(with_points[y == 1], 0)
+    assert p0[0] > p0[2] and p1[2] > p1[0]
     plt.close(fig)
 
 

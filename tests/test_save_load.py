@@ -98,9 +98,11 @@ def test_reload_in_a_fresh_process_is_bit_identical(tmp_path):
 def test_special_floats_survive(tmp_path):
     m = Neuron(3, rng=random.Random(0))
     m.w[0].data, m.w[1].data, m.w[2].data = float("inf"), 5e-324, -0.0
+    m.b.data = float("nan")  # a diverged model saves and loads as it is
     m.save(tmp_path / "m.json")
     w = [p.data for p in nn.load(tmp_path / "m.json").parameters()]
     assert w[0] == float("inf") and w[1] == 5e-324 and str(w[2]) == "-0.0"
+    assert w[3] != w[3]  # NaN
 
 
 # ------------------------------------------------------------- bad files
@@ -165,6 +167,69 @@ def test_bad_files_fail_clearly(tmp_path, edit, message):
     edit(doc)
     with pytest.raises(ModelFileError, match=message):
         nn.load(_write(tmp_path, doc))
+
+
+def _replace_bias(text: str, literal: str) -> str:
+    """The saved text with the last bias written as ``literal`` (raw JSON, not a Python value)."""
+    key = '"layers.1.neurons.0.b": '
+    start = text.index(key) + len(key)
+    end = text.index("\n", start)
+    return text[:start] + literal + text[end:]
+
+
+@pytest.mark.parametrize(
+    "literal, message",
+    [
+        ("1" + "0" * 400, "too large for a float"),  # a JSON integer beyond the float range
+        ("1" + "0" * 5000, "not a model file JSON can read"),  # beyond Python's int parsing
+        ("[" * 100_000 + "]" * 100_000, "not a model file JSON can read"),  # too deep
+    ],
+)
+def test_numbers_json_cannot_hold_fail_clearly_and_change_nothing(tmp_path, literal, message):
+    path, _ = _good(tmp_path)
+    bad = _write(tmp_path, _replace_bias(path.read_text(), literal))
+    target = MLP(2, [3, 1], rng=random.Random(9))
+    before = _weights(target)
+    for model in (None, target):
+        with pytest.raises(ModelFileError, match=message):
+            nn.load(bad, model=model)
+    assert _weights(target) == before
+
+
+def test_a_huge_architecture_is_refused_before_anything_is_built(tmp_path):
+    """A few bytes claiming MLP(2, [10**9, 1]) must not allocate a billion Values."""
+    _, doc = _good(tmp_path)
+    doc["architecture"]["args"]["nouts"] = [10**9, 1]
+    with pytest.raises(ModelFileError, match="has 4,000,000,001 parameters, .* only 13 weights"):
+        nn.load(_write(tmp_path, doc))
+    doc["architecture"] = {"class": "Sequential", "args": {"modules": [doc["architecture"]] * 3}}
+    with pytest.raises(ModelFileError, match="has 12,000,000,003 parameters"):
+        nn.load(_write(tmp_path, doc))
+
+
+@pytest.mark.parametrize(
+    "arch, message",
+    [
+        ({"class": "MLP"}, "architecture must be an object with keys 'class' and 'args'"),
+        ({"class": ["MLP"], "args": {}}, "architecture: unknown class \\['MLP'\\]"),
+        (
+            {"class": "Sequential", "args": {"modules": [{"class": "Gelu", "args": {}}]}},
+            "architecture.modules\\[0\\]: unknown class 'Gelu'",
+        ),
+    ],
+)
+def test_a_malformed_architecture_names_the_file_even_when_loading_into_a_model(
+    tmp_path, arch, message
+):
+    _, doc = _good(tmp_path)
+    doc["architecture"] = arch
+    bad = _write(tmp_path, doc)
+    target = MLP(2, [3, 1], rng=random.Random(9))
+    before = _weights(target)
+    for model in (None, target):
+        with pytest.raises(ModelFileError, match=f"bad.json: {message}"):
+            nn.load(bad, model=model)
+    assert _weights(target) == before
 
 
 @pytest.mark.parametrize(

@@ -91,6 +91,14 @@ def test_from_torch_converts_a_torch_made_model_and_keeps_global_random():
         (lambda: [torch.nn.Linear(2, 3, bias=False)], "without bias"),
         (lambda: [torch.nn.Linear(2, 3), torch.nn.Linear(4, 1)], "3 outputs feeds one with 4"),
         (lambda: [], "empty"),
+        (lambda: [torch.nn.LazyLinear(3)], "LazyLinear not yet initialised"),
+        (lambda: [torch.nn.Linear(2, 3, device="meta")], "'meta' device"),
+        pytest.param(
+            lambda: [torch.nn.Linear(0, 3)],
+            "Linear\\(0, 3\\); a neuron needs at least one input",
+            marks=pytest.mark.filterwarnings("ignore:Initializing zero-element tensors"),
+        ),
+        (lambda: [torch.nn.Sequential(torch.nn.Linear(2, 2))], "layer 0 is Sequential"),
     ],
 )
 def test_from_torch_refuses_other_shapes(layers, message):

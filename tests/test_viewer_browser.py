@@ -179,8 +179,8 @@ def test_back_reset_and_play(browser, tmp_path):
 def test_a_collapsed_mlp_replays_neuron_by_neuron(browser, tmp_path):
     nn = require("zdravkograd.nn")
     model = nn.MLP(2, [4, 4, 1], rng=random.Random(0))
-    for i, p in enumerate(model.parameters()):
-        p.label = f"p{i}"
+    for name, p in model.named_parameters():
+        p.label = name  # long dotted names, as moons.ipynb gives them
     score = model([Value(0.5, "x0"), Value(-1.0, "x1")])
     score.label = "score"
     page = backprop_html(score, tmp_path / "mlp.html", collapse=True)
@@ -199,3 +199,67 @@ def test_a_collapsed_mlp_replays_neuron_by_neuron(browser, tmp_path):
     assert float(shown[str(score._id)][1]) == 1.0
     _save_screenshot(browser, tmp_path, "backprop_viewer_mlp.png")
     assert _errors(browser) == []
+
+
+def test_the_moons_network_page_fits_its_panels(browser, tmp_path):
+    """moons.ipynb's page: MLP(2, [16, 16, 1]) on one point, collapsed, parameters named."""
+    nn = require("zdravkograd.nn")
+    model = nn.MLP(2, [16, 16, 1], rng=random.Random(1337))
+    for name, p in model.named_parameters():
+        p.label = name  # 'layers.1.neurons.12.w.15': long words without a space
+    score = model([Value(0.5, "x1"), Value(-0.25, "x2")])
+    score.label = "score"
+    page = backprop_html(score, tmp_path / "moons.html", collapse=True)
+    browser.get(Path(page).as_uri())
+    total = int(browser.find_element(By.ID, "counter").text.split()[-1])
+    assert total == 1 + 33 + 32  # the seed, 33 neurons, 32 ReLUs
+    body = browser.find_element(By.TAG_NAME, "body")
+    for _ in range(total):  # to the end: every gradient filled in, the widest table
+        body.send_keys(Keys.ARROW_RIGHT)
+    # the gradient table fits its panel: no column (the grads!) hidden behind a scrollbar
+    overflow = browser.execute_script(
+        "const c = document.getElementById('table-card'); return c.scrollWidth - c.clientWidth;"
+    )
+    assert overflow <= 0, f"the gradient table is {overflow}px too wide for its panel"
+    score.backward()
+    shown = _shown_grads(browser)
+    for p in model.parameters():
+        assert float(shown[str(p._id)][1]) == p.grad, p.label
+    _save_screenshot(browser, tmp_path, "backprop_viewer_moons.png")
+    assert _errors(browser) == []
+
+
+_STAYS_PUT = """
+const inside = (el, box) => {
+  const r = el.getBoundingClientRect(), b = box.getBoundingClientRect();
+  return r.top >= b.top - 1 && r.bottom <= b.bottom + 1;
+};
+const next = document.getElementById('next').getBoundingClientRect();
+const card = document.getElementById('table-card');
+const row = document.querySelector('tr.current');
+return [window.scrollY, next.top >= 0 && next.bottom <= window.innerHeight,
+        row === null || inside(row, card)];
+"""
+
+
+def test_on_a_small_screen_the_buttons_stay_put_while_the_table_follows(browser, tmp_path):
+    """In a notebook's IFrame: stepping scrolls the table to the current node, never the page
+    (which would carry the Next button away)."""
+    nn = require("zdravkograd.nn")
+    model = nn.MLP(2, [16, 16, 1], rng=random.Random(7))
+    score = model([Value(0.5, "x1"), Value(-0.25, "x2")])
+    page = backprop_html(score, tmp_path / "small.html", collapse=True)
+    size = browser.get_window_size()
+    browser.set_window_size(980, 650)
+    try:
+        browser.get(Path(page).as_uri())
+        body = browser.find_element(By.TAG_NAME, "body")
+        total = int(browser.find_element(By.ID, "counter").text.split()[-1])
+        for k in range(1, total + 1):
+            body.send_keys(Keys.ARROW_RIGHT)
+            scroll_y, button_visible, row_visible = browser.execute_script(_STAYS_PUT)
+            assert scroll_y == 0 and button_visible, f"step {k}: the page scrolled"
+            assert row_visible, f"step {k}: the current node's row is out of sight"
+        assert _errors(browser) == []
+    finally:
+        browser.set_window_size(size["width"], size["height"])

@@ -120,9 +120,11 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
     """
     if not callable(f):
         raise TypeError(f"value_and_grad needs a function, got {type(f).__name__}")
-    if isinstance(argnums, int):
+    if isinstance(argnums, int) and not isinstance(argnums, bool):
         nums: tuple[int, ...] = (argnums,)
-    elif isinstance(argnums, tuple) and all(isinstance(i, int) for i in argnums):
+    elif isinstance(argnums, tuple) and all(
+        isinstance(i, int) and not isinstance(i, bool) for i in argnums
+    ):
         nums = argnums
     else:
         raise TypeError(f"argnums must be an int or a tuple of ints, got {argnums!r:.40}")
@@ -177,7 +179,15 @@ def gradcheck(
     Returns True, or raises ``AssertionError`` listing every argument with its
     analytic and numeric derivative.
     """
-    xs = [float(a) for a in args]
+    xs = []
+    for i, a in enumerate(args):
+        x = a.data if isinstance(a, Value) else a
+        if not isinstance(x, (int, float, np.integer, np.floating)):
+            raise TypeError(
+                f"gradcheck: argument {i} must be a real number (finite differences are taken "
+                f"one number at a time), got {type(x).__name__}"
+            )
+        xs.append(float(x))
     _, analytic = value_and_grad(f, tuple(range(len(xs))))(*xs)
     rows, ok = [], True
     for i, (x, a) in enumerate(zip(xs, analytic)):

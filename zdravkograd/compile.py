@@ -22,14 +22,17 @@ sums over the batch are done together (see ``_weighted_sums`` and ``_deferrable`
 The trace sees operations on Values and nothing else. What it cannot see is turned
 into an error, never into a silently wrong number:
 
-* a comparison of a Value (``if s > 0:``) or ``float(value)`` is recorded as a *guard*;
-  a call whose data would take the other branch raises :class:`TraceError`
-  (``relu`` and ``abs`` are fine: their masks are data, recomputed on every call);
+* a comparison of a Value (``if s > 0:``), ``float(value)`` and a read of ``value.data``
+  by ``fn``'s own code are recorded as *guards*; a call whose data would take the other
+  branch, or change the number read, raises :class:`TraceError` (``relu`` and ``abs``
+  are fine: their masks are data, recomputed on every call);
 * arguments of another kind or batch length than the example raise ``TraceError``;
 * a graph computed under ``no_grad``, a Value built before ``compile`` from
   operations, or a new Value made from an argument's raw numbers raise at compile time.
 
-Numbers that ``fn`` computes itself from ``.data`` become constants of the program.
+Numbers that ``fn`` computes from ``.data`` would be constants of the program; that is
+why such a read is a guard. (The library's own reads, such as the max-shift inside the
+stable losses, are not guarded: there the number cancels out of the result.)
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from __future__ import annotations
 import builtins
 import inspect
 import math
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -183,6 +187,7 @@ class _Trace:
         self.guards: list[tuple[str, Value, Any, Any]] = []  # (what, node, other, result)
         self.detached: dict[Value, Value] = {}  # new leaf -> the Value it copies
         self.frozen: list[Value] = []  # results made under no_grad
+        self.read: set[Value] = set()  # nodes whose .data fn read (each guarded once)
 
 
 _trace_lock = threading.Lock()
@@ -213,6 +218,29 @@ def _traced_float(self: Value) -> float:
     return result
 
 
+def _traced_data(slot: Any) -> property:
+    """``Value.data`` that records a read by ``fn``'s own code as a guard.
+
+    ``x * x.data`` or ``if x.data > 0:`` turns a number the data decides into a constant
+    of the program. So a read from outside the library (whose own reads are operations
+    the trace records, or shifts that cancel out, as in ``losses``) becomes a guard:
+    a call where that node holds other data raises ``TraceError``.
+    """
+
+    def get(self: Value) -> Any:
+        data = slot.__get__(self, Value)
+        t = _recording()
+        if t is not None and self not in t.read:
+            module = sys._getframe(1).f_globals.get("__name__", "")
+            if module != "zdravkograd" and not module.startswith("zdravkograd."):
+                t.read.add(self)
+                seen = data if type(data) is float else np.array(data, copy=True)
+                t.guards.append(("data", self, None, seen))
+        return data
+
+    return property(get, slot.__set__)
+
+
 class _Patched:
     """Wrap the Value methods above for the duration of one trace."""
 
@@ -221,10 +249,12 @@ class _Patched:
     def __enter__(self) -> None:
         self.saved = {name: Value.__dict__[name] for name in [*self._compares, "__float__"]}
         self.saved["detach"] = Value.__dict__["detach"]
+        self.saved["data"] = Value.__dict__["data"]  # the slot itself
         self.saved_result = engine._result
         for name, symbol in self._compares.items():
             setattr(Value, name, _wrap_compare(symbol, self.saved[name]))
         Value.__float__ = _traced_float  # type: ignore[method-assign]
+        setattr(Value, "data", _traced_data(self.saved["data"]))  # noqa: B010 (a slot)
         original_detach = self.saved["detach"]
         original_result = self.saved_result
 
@@ -340,6 +370,17 @@ def _literal(x: Any) -> str | None:
 def _same(a: Any, b: Any) -> bool:
     """Equal, treating nan as equal to nan (for float() guards)."""
     return bool(a == b or (a != a and b != b))
+
+
+def _same_array(a: Any, b: np.ndarray) -> bool:
+    """``a`` is an array equal to ``b``, nan matching nan (for .data guards on batches)."""
+    return type(a) is np.ndarray and bool(np.array_equal(a, b, equal_nan=True))
+
+
+def _short(x: Any) -> str:
+    """A short repr for error messages: a float, or the start of an array."""
+    text = repr(x) if type(x) is float else np.array2string(x, threshold=6, edgeitems=2)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 class Program:
@@ -559,6 +600,9 @@ def _build(
         if what == "float":
             test = f"_same({a}, G[{k}])"
             text = f"float({a}) was {result!r}"
+        elif what == "data":  # fn used the number itself: the very same data, or no answer
+            test = f"_same({a}, G[{k}])" if type(result) is float else f"_same_array({a}, G[{k}])"
+            text = f"fn read {a}.data, which was {_short(result)}"
         else:
             b = names[other] if isinstance(other, Value) else const(other)
             expr = f"{a} {what} {b}"
@@ -658,6 +702,12 @@ def _build(
     source = "\n".join(lines) + "\n"
 
     def branch(k: int) -> None:
+        if trace.guards[k][0] == "data":
+            raise TraceError(
+                f"data-dependent number: while tracing, {guards[k][1]}; with these inputs it "
+                "differs. The program froze what fn computed from .data, so it cannot answer. "
+                "Compute with Value operations instead of .data, or compile again"
+            )
         raise TraceError(
             f"data-dependent branch: while tracing, {guards[k][1]}; with these inputs it "
             "differs, and the trace cannot follow the other branch. Compile again for these "
@@ -666,6 +716,7 @@ def _build(
 
     namespace = dict(_NAMESPACE)
     namespace.update(C=constants, G=[g[0] for g in guards], _branch=branch, _same=_same)
+    namespace["_same_array"] = _same_array
     code = builtins.compile(source, f"<zdravkograd.compile {name}>", "exec")
     exec(code, namespace)
     function = namespace[name]

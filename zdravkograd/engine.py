@@ -96,6 +96,8 @@ class Value:
     __array_ufunc__ = None  # ndarray * Value -> Value.__rmul__, never an object array
 
     def __init__(self, data: Any, label: str = "") -> None:
+        if not isinstance(label, str):
+            raise TypeError(f"Value() takes a str label, got {type(label).__name__}: {label!r:.40}")
         self.data: Number = _as_data(data)
         self.grad: Number = 0.0
         self.label = label
@@ -269,7 +271,8 @@ class Value:
     def backward(self, gradient: Any = None) -> None:
         """Compute d(self)/d(node) for every node that ``self`` depends on.
 
-        ``self.grad`` is seeded with ``gradient`` (default 1.0). Then, visiting
+        ``self.grad`` is seeded with ``gradient`` (default 1.0; for a batched Value
+        also an array with one number per sample). Then, visiting
         nodes from ``self`` towards the leaves, each node adds
         ``local derivative * node.grad`` to each operand's ``grad`` (the chain
         rule, summed over every path).
@@ -279,7 +282,7 @@ class Value:
         * Intermediate nodes restart from zero on each call, so after a call
           each holds d(self)/d(node) from that call alone.
         """
-        seed = 1.0 if gradient is None else _as_data(gradient)
+        seed = 1.0 if gradient is None else _as_seed(gradient, self.data)
         order = topological_order(self)
         for node in order:
             if node._a is not None:
@@ -321,6 +324,18 @@ def _result(
     return out
 
 
+def _as_seed(gradient: Any, data: Any) -> Number:
+    """Check ``backward(gradient)``: a number, or for a batch one number per sample."""
+    seed: Any = _as_data(gradient)
+    if type(seed) is not float and (type(data) is float or len(seed) != len(data)):
+        holds = "a single number" if type(data) is float else f"a batch of {len(data)}"
+        raise ValueError(
+            f"backward(gradient=...) got an array of {len(seed)} numbers for a Value holding "
+            f"{holds}; pass a number, or an array with one number per sample"
+        )
+    return seed
+
+
 def _describe(v: Value) -> str:
     return f"{v.label or 'unlabelled'}={v.data}"
 
@@ -358,7 +373,12 @@ def _accumulate(node: Value, child: Value, local: Any, g: Any, check: bool) -> N
 
 
 def _data_of(x: Any) -> Any:
-    return x.data if isinstance(x, Value) else x
+    """What a Value is compared with: another Value's data, or a real number (or array)."""
+    if isinstance(x, Value):
+        return x.data
+    if isinstance(x, (*_REAL_TYPES, np.ndarray)):
+        return x
+    raise TypeError(f"a Value compares with a Value or a real number, got {type(x).__name__}")
 
 
 def _format_exponent(k: Number) -> str:

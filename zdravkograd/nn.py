@@ -208,7 +208,13 @@ class Module:
                     f"state dict entry {name!r} must be a real number, "
                     f"got {type(v).__name__}: {v!r:.40}"
                 )
-            updates.append((p, float(v)))
+            try:
+                value = float(v)
+            except OverflowError:  # an int beyond the float range, e.g. 10**400
+                raise StateDictError(
+                    f"state dict entry {name!r} is too large for a float (beyond ±1.8e308)"
+                ) from None
+            updates.append((p, value))
         for p, v in updates:  # everything checked: now change the weights
             p.data = v
         return LoadResult(missing, unexpected)

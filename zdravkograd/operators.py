@@ -22,7 +22,16 @@ nan = math.nan
 
 
 def power(x, k):
-    """x ** k, with IEEE results: 0 ** -1 = inf, (-8) ** (1/3) = nan."""
+    """x ** k, with IEEE results: 0 ** -1 = inf, (-8) ** (1/3) = nan.
+
+    x ** 2 is computed as x * x, as PyTorch does: the product is correctly rounded,
+    while the C library's pow is off by one unit in the last place for some x.
+    """
+    if type(k) is float and k == 2.0:
+        if type(x) is float:
+            return x * x
+        with np.errstate(all="ignore"):
+            return np.multiply(x, x, dtype=np.float64)
     if type(x) is float and type(k) is float:
         try:
             return math.pow(x, k)

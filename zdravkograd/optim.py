@@ -284,6 +284,12 @@ class LRScheduler:
         return {"last_epoch": self.last_epoch, "base_lr": self.base_lr}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore ``state_dict()`` output (checked first) and set ``optimizer.lr`` from it."""
+        if not isinstance(state, dict):
+            raise ValueError(
+                f"scheduler state must be a dict with 'last_epoch' and 'base_lr', "
+                f"got {type(state).__name__}"
+            )
         epoch, base = state.get("last_epoch"), state.get("base_lr")
         if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
             raise ValueError(f"last_epoch must be an int >= 0, got {epoch!r}")

@@ -86,16 +86,16 @@ def architecture(model: nn.Module) -> dict[str, Any] | None:
     return {"class": name, "args": config}
 
 
-def _build(arch: Any, where: str = "architecture") -> nn.Module:
-    """Build a module from its description, checking every field first."""
+def _check(arch: Any, where: str = "architecture") -> int:
+    """Check a module's description, every field, and return its number of parameters."""
     if not isinstance(arch, dict) or set(arch) != {"class", "args"}:
         raise ModelFileError(f"{where} must be an object with keys 'class' and 'args'")
     name, args = arch["class"], arch["args"]
-    if name not in ARCHITECTURES:
+    if not isinstance(name, str) or name not in ARCHITECTURES:
         raise ModelFileError(
-            f"{where}: unknown class {name!r}; this version knows {', '.join(ARCHITECTURES)}"
+            f"{where}: unknown class {name!r:.60}; this version knows {', '.join(ARCHITECTURES)}"
         )
-    cls, checks = ARCHITECTURES[name]
+    _, checks = ARCHITECTURES[name]
     if not isinstance(args, dict) or set(args) != set(checks):
         got = sorted(args) if isinstance(args, dict) else type(args).__name__
         raise ModelFileError(f"{where}: {name} takes arguments {sorted(checks)}, got {got}")
@@ -103,8 +103,23 @@ def _build(arch: Any, where: str = "architecture") -> nn.Module:
         if not ok(args[key]):
             raise ModelFileError(f"{where}: {name} argument {key}={args[key]!r:.60} is invalid")
     if name == "Sequential":
-        parts = [_build(a, f"{where}.modules[{i}]") for i, a in enumerate(args["modules"])]
-        return nn.Sequential(*parts)
+        return sum(_check(a, f"{where}.modules[{i}]") for i, a in enumerate(args["modules"]))
+    if name == "MLP":
+        sizes = [args["nin"], *args["nouts"]]
+        return sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+    if name in ("Layer", "Linear"):
+        return int((args["nin"] + 1) * args["nout"])
+    if name == "Neuron":
+        return int(args["nin"] + 1)
+    return 0  # an activation
+
+
+def _build(arch: dict[str, Any]) -> nn.Module:
+    """Build a module from a description that ``_check`` accepted."""
+    name, args = arch["class"], arch["args"]
+    cls, _ = ARCHITECTURES[name]
+    if name == "Sequential":
+        return nn.Sequential(*[_build(a) for a in args["modules"]])
     kwargs = dict(args)
     if name not in ("ReLU", "Tanh", "Sigmoid"):
         kwargs["rng"] = random.Random(0)  # weights are overwritten; leave global random alone
@@ -163,6 +178,8 @@ def loads(text: str, model: nn.Module | None = None, source: str = "<string>") -
             f"{source} is not valid JSON (truncated or corrupted?): {exc.msg} "
             f"(line {exc.lineno}, column {exc.colno})"
         ) from None
+    except (ValueError, RecursionError) as exc:  # an integer of 5,000 digits, deep nesting
+        raise ModelFileError(f"{source} is not a model file JSON can read: {exc}") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ModelFileError(f"{source} is not a zdravkograd model file (no 'format': {FORMAT!r})")
     version = doc.get("format_version")
@@ -181,11 +198,22 @@ def loads(text: str, model: nn.Module | None = None, source: str = "<string>") -
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise ModelFileError(f"{source}: weight {key!r} is not a number: {v!r:.40}")
     arch = doc["architecture"]
+    if arch is None and model is None:
+        raise ModelFileError(
+            f"{source} was saved from a custom Module (no architecture); "
+            f"load it into an instance: load(path, model=MyModel(...))"
+        )
+    count = 0  # the number of parameters the file's architecture has
+    if arch is not None:
+        try:
+            count = _check(arch)
+        except ModelFileError as exc:
+            raise ModelFileError(f"{source}: {exc}") from None
     if model is None:
-        if arch is None:
+        if count > 2 * len(weights) + 1000:  # never build a model the file cannot fill
             raise ModelFileError(
-                f"{source} was saved from a custom Module (no architecture); "
-                f"load it into an instance: load(path, model=MyModel(...))"
+                f"{source}: its architecture {_describe(arch)} has {count:,} parameters, "
+                f"but the file holds only {len(weights):,} weights"
             )
         target = _build(arch)
     else:
@@ -226,11 +254,14 @@ def _shape(arch: Any) -> Any:
     return arch
 
 
-def _describe(arch: dict[str, Any]) -> str:
+def _describe(arch: dict[str, Any], limit: int = 200) -> str:
+    """``MLP(nin=2, nouts=[16, 16, 1], ...)`` for a checked description, at most ``limit``
+    characters long."""
     args = ", ".join(f"{k}={v!r}" for k, v in arch["args"].items() if k != "modules")
     if arch["class"] == "Sequential":
-        args = ", ".join(_describe(a) for a in arch["args"]["modules"])
-    return f"{arch['class']}({args})"
+        args = ", ".join(_describe(a, limit) for a in arch["args"]["modules"])
+    text = f"{arch['class']}({args})"
+    return text if len(text) <= limit else text[: limit - 4] + "...)"
 
 
 __all__ = ["ModelFileError", "FORMAT", "FORMAT_VERSION", "save", "load", "dumps", "loads"]

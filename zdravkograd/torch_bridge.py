@@ -84,8 +84,9 @@ def from_torch(seq: Any) -> nn.Module:
     """The zdravkograd model for a ``torch.nn.Sequential`` of Linear and activation layers.
 
     Returns an ``MLP`` when the layers are ``Linear (act Linear)*`` with one hidden
-    activation (ReLU, Tanh or Sigmoid), else a ``Sequential``. Raises ``TypeError`` for a
-    layer it does not know (or a Linear without bias).
+    activation (ReLU, Tanh or Sigmoid), else a ``Sequential``. Raises ``TypeError`` naming
+    the layer for one it does not know, and for a Linear without bias, without inputs or
+    outputs, not yet initialised (``LazyLinear``) or without data (the ``meta`` device).
     """
     torch = _torch()
     if not isinstance(seq, torch.nn.Sequential):
@@ -96,6 +97,18 @@ def from_torch(seq: Any) -> nn.Module:
         if isinstance(m, torch.nn.Linear):
             if m.bias is None:
                 raise TypeError(f"from_torch: layer {i} is a Linear without bias")
+            if isinstance(m.weight, torch.nn.parameter.UninitializedParameter):
+                raise TypeError(
+                    f"from_torch: layer {i} is a LazyLinear not yet initialised; "
+                    f"run one forward pass through it first"
+                )
+            if m.weight.is_meta or m.bias.is_meta:
+                raise TypeError(f"from_torch: layer {i} lives on the 'meta' device: no weights")
+            if m.in_features < 1 or m.out_features < 1:
+                raise TypeError(
+                    f"from_torch: layer {i} is a Linear({m.in_features}, {m.out_features}); "
+                    f"a neuron needs at least one input and a layer at least one output"
+                )
             kinds.append("linear")
         elif type(m) in names:
             kinds.append(names[type(m)])

@@ -15,8 +15,9 @@ from zdravkograd.engine import Value, no_grad
 
 __all__ = ["plot_decision_boundary", "plot_history", "plot_neuron_lines", "decision_grid"]
 
-# two soft background colours and two strong point colours (matplotlib's Spectral family)
-_REGION_COLOURS = ("#fdae61", "#abdda4")  # class 0 side (score < 0), class 1 side (score > 0)
+# each class has one hue: a strong colour for its points (matplotlib's Spectral ends) and a
+# soft one for the region the model gives it, so every point should sit on its own colour
+_REGION_COLOURS = ("#f6b8bd", "#a9cfe8")  # class 0 side (score < 0), class 1 side (score > 0)
 _POINT_COLOURS = ("#d53e4f", "#3288bd")  # class 0, class 1
 
 

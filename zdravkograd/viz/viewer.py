@@ -273,7 +273,7 @@ button.primary:hover:not(:disabled) { background: #1971c2; }
        transition: width .2s; }
 .meta { display: flex; justify-content: space-between; color: var(--muted); font-size: 12px; }
 .meta label { display: flex; gap: 4px; align-items: center; }
-#step-card { padding: 12px 14px; }
+#step-card { padding: 12px 14px; overflow: auto; flex: 0 1 auto; }  /* shrinks on a short screen */
 #step-title { font-weight: 700; font-size: 15px; margin-bottom: 4px; }
 #step-text { color: #495057; margin-bottom: 8px; }
 .update { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace;
@@ -283,14 +283,15 @@ button.primary:hover:not(:disabled) { background: #1971c2; }
 #updates { max-height: 38vh; overflow: auto; }
 .update .acc { display: block; color: #2b8a3e; font-size: 11.5px; margin-top: 2px;
                font-family: system-ui, sans-serif; }
-#table-card { padding: 6px 0 0; overflow: auto; flex: 1; min-height: 120px; }
-#table-card h2 { font-size: 13px; margin: 4px 14px 6px; color: var(--muted); font-weight: 600;
+#table-card { padding: 0; overflow: auto; flex: 1; min-height: 120px; }
+#table-card h2 { font-size: 13px; margin: 10px 14px 6px; color: var(--muted); font-weight: 600;
                  text-transform: uppercase; letter-spacing: .04em; }
 table { border-collapse: collapse; width: 100%; font-size: 12.5px; }
 th, td { padding: 3px 14px; text-align: right; border-bottom: 1px solid #f1f3f5; }
 th { position: sticky; top: 0; background: white; color: var(--muted); font-weight: 600; }
 td:first-child, th:first-child { text-align: left; }
-td.num { font-family: ui-monospace, Menlo, Consolas, monospace; }
+td:first-child { overflow-wrap: anywhere; }  /* long names (layers.1.neurons.12.w.15) wrap */
+td.num { font-family: ui-monospace, Menlo, Consolas, monospace; white-space: nowrap; }
 td.unknown { color: #adb5bd; }
 tr.param td:first-child { color: var(--muted); }
 tr.current td { background: var(--current-soft); }
@@ -500,9 +501,20 @@ window.addEventListener("error", function (e) { window.__errors.push(String(e.me
     $("play").disabled = k === N && !timer;
     if (cur) {
       const g = svgNode(cur.node);
-      if (g && g.scrollIntoView) g.scrollIntoView({ block: "nearest", inline: "nearest" });
-      rows[cur.node].scrollIntoView({ block: "nearest" });
+      if (g) reveal($("graph-card"), g, 0);
+      const card = $("table-card");
+      reveal(card, rows[cur.node], card.querySelector("thead").offsetHeight);
     }
+  }
+
+  // Scroll `box` (not the page: the buttons must stay where they are) until `el` shows;
+  // `inset` is how much of the box's top a sticky header covers.
+  function reveal(box, el, inset) {
+    const b = box.getBoundingClientRect(), r = el.getBoundingClientRect();
+    if (r.top < b.top + inset) box.scrollTop -= b.top + inset - r.top + 4;
+    else if (r.bottom > b.bottom) box.scrollTop += r.bottom - b.bottom + 4;
+    if (r.left < b.left) box.scrollLeft -= b.left - r.left + 4;
+    else if (r.right > b.right) box.scrollLeft += r.right - b.right + 4;
   }
 
   function go(to) { k = Math.max(0, Math.min(N, to)); if (k === N) stop(); render(); }
