@@ -282,3 +282,29 @@ def test_gradcheck_refuses_what_is_not_a_number(bad, name) -> None:
     with pytest.raises(TypeError, match=rf"argument 1 must be a real number.*got {name}"):
         gradcheck(lambda x, y: x * y, 1.0, bad)
     assert gradcheck(lambda x, y: x * y, Value(2.0), np.float64(3.0)) is True
+
+
+def test_power_rule_on_batches_masks_sample_by_sample_as_torch() -> None:
+    # zero bases and zero exponents in one batch: the symbolic rule (used by grad of
+    # grad) must apply PyTorch's masks per sample, not crash or give 0 * inf = nan
+    x = np.array([0.0, 0.0, 0.5, 2.0, -0.0])
+    k = np.array([0.0, 2.0, 0.0, 1.5, 3.0])
+
+    def f(a, b):
+        return (a**b).sum()
+
+    numeric = value_and_grad(f, (0, 1))(x, k)[1]
+    symbolic = [g.data for g in value_and_grad(f, (0, 1))(Value(x), Value(k))[1]]
+    xt = torch.tensor(x, requires_grad=True)
+    kt = torch.tensor(k, requires_grad=True)
+    gx, gk = torch.autograd.grad((xt**kt).sum(), (xt, kt), create_graph=True)
+    for ours in (numeric, symbolic):
+        np.testing.assert_array_equal(ours[0], gx.detach().numpy())
+        np.testing.assert_allclose(ours[1], gk.detach().numpy(), rtol=1e-15)
+    # second derivative in k (the Hessian is diagonal), where the masks matter too
+    d2 = grad(lambda b: grad(lambda c: (Value(x) ** c).sum())(b).sum())(k)
+    (hk,) = torch.autograd.grad(gk.sum(), kt)
+    live = x != 0.0  # at a zero base PyTorch's masked branch back-propagates 0 * inf = nan;
+    np.testing.assert_allclose(d2[live], hk.numpy()[live], rtol=1e-14)
+    assert np.all(d2[~live] == 0.0)  # here the mask is a constant, as for a float base:
+    assert grad(grad(lambda b: Value(0.0) ** b))(2.0) == 0.0

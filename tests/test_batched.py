@@ -68,6 +68,15 @@ def test_sum_and_mean_reduce_to_a_float_value():
     assert f.sum() is f and f.mean() is f
 
 
+def test_an_empty_batch_sums_to_zero_and_averages_to_nan_as_torch():
+    x = Value(np.array([]))
+    assert x.sum().data == 0.0  # torch.tensor([]).sum() == 0
+    m = x.mean()  # torch.tensor([]).mean() is nan: no ZeroDivisionError
+    assert isinstance(m.data, float) and np.isnan(m.data)
+    m.backward()
+    assert x.grad.shape == (0,)
+
+
 def test_batched_ops_equal_elementwise_scalar_ops():
     xs = np.array([-2.0, -0.5, 0.0, 0.3, 1.7])
     batch = Value(xs)

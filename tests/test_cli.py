@@ -272,6 +272,8 @@ def test_version():
         (("graph", "--input", "1", "2"), ["--model and --input go together"]),
         (("graph", "--out", "g.jpg"), ["cannot tell the format", "--format"]),
         (("graph", "--format", "png", "--out", "g.svg"), ["--format png does not match", "g.svg"]),
+        (("predict", "--model", "m.json", "-1e3", "2"), ["predict", "-1e3", "put -- before"]),
+        (("graph", "--model", "m.json", "--input", "1", "-2e-3"), ["graph", "-2e-3", "exponent"]),
         (("bench", "--bogus"), ["zdravkograd bench: error", "unrecognized arguments: --bogus"]),
         (("bench", "--rounds", "x"), ["zdravkograd bench: error", "--rounds"]),
     ],
@@ -386,6 +388,17 @@ def test_unexpected_error_is_one_line_without_traceback(monkeypatch, capsys):
     monkeypatch.setenv("ZDRAVKOGRAD_DEBUG", "1")
     with pytest.raises(RuntimeError, match="kaboom"):
         cli.main(["predict", "--model", "m.json", "1"])
+
+
+def test_ctrl_c_exits_130_with_one_line(monkeypatch, capsys):
+    from zdravkograd import cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "cmd_predict", interrupted)
+    assert cli.main(["predict", "--model", "m.json", "1"]) == 130
+    assert capsys.readouterr().err == "zdravkograd: interrupted\n"
 
 
 def test_neuron_example_numbers():

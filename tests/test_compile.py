@@ -273,6 +273,12 @@ def test_a_data_guard_on_a_batch_and_on_a_parameter():
         prog(5.0)
 
 
+def test_reading_the_data_of_a_value_computed_before_compile_is_fine():
+    h = Value(2.0) * 3  # computed once, before compile: its data can never change
+    prog = zdravkograd.compile(lambda x: x * h.data, 1.0)
+    assert prog(5.0) == (30.0, (6.0,)) and "_branch" not in prog.source
+
+
 def test_the_librarys_own_data_reads_are_not_guards():
     from zdravkograd.losses import binary_cross_entropy_with_logits
 
@@ -575,3 +581,14 @@ def test_random_dags_with_float_and_batched_leaves(dag, pattern):
     for g, e in zip(grads, egrads):
         g, e = np.broadcast_to(g, (5,)), np.broadcast_to(e, (5,))
         assert all(same(a, b) for a, b in zip(g, e)), (g, e)
+
+
+def test_square_and_an_empty_batch_match_the_eager_engine():
+    x = 6.506107007494474e16  # math.pow(x, 2) is one ulp off; the engine's x ** 2 is x * x
+    prog = zdravkograd.compile(lambda v: v**2, 1.0)
+    value, (g,) = prog(x)
+    assert (value, g) == value_and_grad(lambda v: v**2)(x) == (x * x, 2.0 * x)
+    empty = np.array([])
+    prog = zdravkograd.compile(lambda v: v.mean() + (v * 2).sum(), empty)
+    value, (g,) = prog(empty)
+    assert np.isnan(value) and g.shape == (0,)

@@ -44,11 +44,18 @@ def _power_rule(out: Value, x: Value, k: Value) -> tuple[Any, Any]:
     """d(x**k)/dx = k x^(k-1) and d(x**k)/dk = x^k ln x, with PyTorch's two masks:
 
     the first is 0 where k == 0 and the second 0 where x == 0 and k >= 0 (where
-    the formulas would give 0 * inf = nan). The masks are applied to float data.
+    the formulas would give 0 * inf = nan).
     """
-    dx = 0.0 if k.data == 0.0 else k * x ** (k - 1.0)
-    zero_base = isinstance(x.data, float) and x.data == 0.0 and k.data >= 0.0
-    return dx, 0.0 if zero_base else out * x.log()
+    xd, kd = x.data, k.data
+    if type(xd) is float and type(kd) is float:
+        dx = 0.0 if kd == 0.0 else k * x ** (k - 1.0)
+        return dx, 0.0 if xd == 0.0 and kd >= 0.0 else out * x.log()
+    # A batch: the masks hold sample by sample. Where a formula would give 0 * inf,
+    # the base is moved from 0 to 1, so that the product there is exactly 0;
+    # elsewhere x + (-0.0) is x itself, bit for bit (also for x = -0.0).
+    base_dx = x + np.where((kd == 0.0) & (xd == 0.0), 1.0, -0.0)
+    base_dk = x + np.where((xd == 0.0) & (kd >= 0.0), 1.0, -0.0)
+    return k * base_dx ** (k - 1.0), out * base_dk.log()
 
 
 def _rule(node: Value) -> tuple[Any, ...]:

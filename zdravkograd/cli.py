@@ -348,6 +348,27 @@ def _usage(command: str, message: str) -> int:
     return 2
 
 
+def _unknown_arguments(parser: argparse.ArgumentParser, command: str, unknown: list[str]) -> None:
+    """argparse's 'unrecognized arguments', with a hint when they are negative numbers."""
+    message = f"unrecognized arguments: {' '.join(unknown)}"
+    if all(_is_number(a) for a in unknown):  # e.g. -1e3, which argparse takes for an option
+        fix = (
+            "put -- before the numbers" if command == "predict" else "write it without the exponent"
+        )
+        _usage_error(
+            command, f"{message}: a negative number with an exponent looks like an option; {fix}"
+        )
+    parser.error(message)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _prepare_out_dir(path: Path) -> Path:
     """Create ``path`` if needed and prove it is writable, before any work is done."""
     if path.exists() and not path.is_dir():
@@ -410,7 +431,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if argv[:1] == ["bench"]:
             return cmd_bench(argv[1:])
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:
+            _unknown_arguments(parser, args.command, unknown)
         return int(args.func(args))
     except SystemExit as exc:  # argparse: --help, --version, usage errors
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)

@@ -510,6 +510,10 @@ def _build(
 ) -> Program:
     arg_names = arg_names or [f"arg{i}" for i in range(len(example_args))]
     out, inputs, input_names, specs, trace, start = _trace(fn, example_args, arg_names)
+    # A node computed before compile() never changes its data: reading it needs no guard.
+    trace.guards = [
+        g for g in trace.guards if not (g[0] == "data" and g[1]._id < start and g[1]._a is not None)
+    ]
 
     # The tape: every node the output or a guard needs, in creation order.
     roots = [out] + [g[1] for g in trace.guards]

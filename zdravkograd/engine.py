@@ -229,7 +229,9 @@ class Value:
     def mean(self) -> Value:
         """The batch mean of a batched Value (a float Value is returned as is)."""
         x = self.data
-        return self if isinstance(x, float) else self.sum() * (1.0 / len(x))
+        if isinstance(x, float):
+            return self
+        return self.sum() * (1.0 / len(x) if len(x) else ops.nan)  # an empty batch: nan, as torch
 
     # ------------------------------------------------------------- comparisons
     # Compare the data and return a bool, so that `if score > 0:` works.
