@@ -407,3 +407,18 @@ def test_load_state_dict_is_all_or_nothing(drop, extra, poison, bad, strict):
         after = dst.state_dict()
         for k in names:
             assert after[k] == (state[k] if k in state else before[k])
+
+
+def test_mlp_with_a_width_one_hidden_layer_passes_a_list_on():
+    """A width-1 layer returns one Value; the next layer still gets a list (micrograd fails)."""
+    import random as _random
+
+    from zdravkograd.nn import MLP
+
+    model = MLP(2, [1, 1], rng=_random.Random(0))
+    hidden, last = model.layers[0].neurons[0], model.layers[1].neurons[0]
+    out = model([0.5, -2.0])
+    h = max(0.0, hidden.b.data + hidden.w[0].data * 0.5 + hidden.w[1].data * -2.0)
+    assert out.data == pytest.approx(last.b.data + last.w[0].data * h, rel=1e-12)
+    wide = MLP(2, [1, 3], rng=_random.Random(0))([0.5, -2.0])
+    assert isinstance(wide, list) and len(wide) == 3

@@ -462,7 +462,9 @@ class MLP(Module):
     def __call__(self, x: Any) -> Any:
         for layer in self.layers:
             x = layer(x)
-        return x
+            if isinstance(x, Value):  # a width-1 layer returns one Value; the next wants a list
+                x = [x]
+        return x[0] if len(x) == 1 else x
 
     forward = __call__
 
