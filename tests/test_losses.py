@@ -257,3 +257,30 @@ def test_a_one_element_list_holding_a_batch_is_the_batch():
     X = np.array([[0.5, 1.0], [-1.0, 2.0], [0.0, 0.0]])
     out = seq([Value(X[:, 0]), Value(X[:, 1])])  # [one batched Value]
     assert L.mse_loss(out, [0.0, 1.0, 2.0]).data == L.mse_loss(out[0], [0.0, 1.0, 2.0]).data
+
+
+@pytest.mark.parametrize("logit", [1.0, 1200.0, -1200.0, 0.0, 35.0])
+def test_compiled_bce_recomputes_its_shift_far_from_the_traced_input(logit):
+    """The max-shift is part of the graph (detached), not a constant frozen at trace time."""
+    import zdravkograd
+    from zdravkograd import value_and_grad
+
+    f = lambda x: L.binary_cross_entropy_with_logits(x, 1.0)
+    program = zdravkograd.compile(f, 1.0)
+    value, (grad,) = program(logit)
+    eager_value, eager_grad = value_and_grad(f)(logit)
+    assert value == eager_value and grad == eager_grad
+    assert np.isfinite(value) and np.isfinite(grad)
+
+
+def test_compiled_cross_entropy_recomputes_its_shift():
+    import zdravkograd
+    from zdravkograd import value_and_grad
+
+    f = lambda a, b, c: L.cross_entropy([a, b, c], 1)
+    program = zdravkograd.compile(f, 0.1, 0.2, 0.3)
+    for args in ((0.1, 0.2, 0.3), (1000.0, 0.0, -1000.0), (5.0, 900.0, 3.0)):
+        value, grads = program(*args)
+        eager_value, eager_grads = value_and_grad(f, (0, 1, 2))(*args)
+        assert value == eager_value and grads == eager_grads
+        assert np.isfinite(value)

@@ -88,25 +88,36 @@ def _scores(scores: Any, what: str) -> tuple[bool, Any, int]:
     return False, [_as_value(s) for s in seq], len(seq)
 
 
-def _data_max(zs: Sequence[Value]) -> Any:
-    """The element-wise maximum of the data of ``zs`` (a float, or an array for a batch)."""
-    m = zs[0].data
+def _max_shift(zs: Sequence[Value]) -> Value:
+    """The element-wise maximum of ``zs`` as a detached Value: the shift of the max trick.
+
+    It is computed with Value operations (``m + relu(z - m)``) and then detached, so it
+    is a constant for the gradient but is recomputed from the inputs whenever the graph
+    is, e.g. on every call of a ``zdravkograd.compile`` program. A non-finite maximum
+    (an input of ±inf or nan) is replaced by 0, as ``log(sum(exp(z)))`` then needs no
+    shift: inf stays inf, all -inf gives -inf.
+    """
+    m = zs[0]
     for z in zs[1:]:
-        m = np.maximum(m, z.data)
-    if isinstance(m, np.ndarray):
-        return np.where(np.isfinite(m), m, 0.0)
-    return float(m) if np.isfinite(m) else 0.0
+        m = m + (z - m).relu()
+    shift = m.detach()
+    data = shift.data
+    if isinstance(data, np.ndarray):
+        if not np.all(np.isfinite(data)):
+            return Value(np.where(np.isfinite(data), data, 0.0))
+    elif not np.isfinite(data):
+        return Value(0.0)
+    return shift
 
 
 def _softplus(x: Value) -> Value:
     """``log(1 + e^x)``, stable for any x: ``c + log(e^-c + e^(x - c))`` with ``c = max(x, 0)``.
 
-    Its derivative is ``sigmoid(x)``, exact for every x (including 0).
+    ``c`` is ``relu(x)``, detached (a constant for the gradient, recomputed from ``x``), so
+    the derivative is ``sigmoid(x)``, exact for every x (including 0).
     """
-    c = np.maximum(x.data, 0.0)
-    if isinstance(c, np.floating):
-        c = float(c)
-    return ((x - c).exp() + np.exp(-c)).log() + c
+    c = x.relu().detach()
+    return ((x - c).exp() + (-c).exp()).log() + c
 
 
 # ------------------------------------------------------------------ losses
@@ -162,7 +173,7 @@ def logsumexp(values: Sequence[Value]) -> Value:
     zs = [_as_value(z) for z in values]
     if not zs:
         raise ValueError("logsumexp of no values")
-    m = _data_max(zs)
+    m = _max_shift(zs)
     total = (zs[0] - m).exp()
     for z in zs[1:]:
         total = total + (z - m).exp()
