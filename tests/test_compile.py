@@ -592,3 +592,13 @@ def test_square_and_an_empty_batch_match_the_eager_engine():
     prog = zdravkograd.compile(lambda v: v.mean() + (v * 2).sum(), empty)
     value, (g,) = prog(empty)
     assert np.isnan(value) and g.shape == (0,)
+
+
+def test_tanh_gradient_has_the_engines_bits():
+    """The compiled tanh rule is the engine's (1 - t)(1 + t), not 1 - t*t: equal to the bit."""
+    f = lambda x: (x * 1.3).tanh()
+    program = zdravkograd.compile(f, 0.3)
+    rng = random.Random(0)
+    for _ in range(500):
+        x = rng.uniform(-3.0, 3.0)
+        assert program(x)[1][0] == value_and_grad(f)(x)[1]

@@ -314,7 +314,7 @@ _BACKWARD_A = {
     "**": "_power_base_grad({a}, {b}) * {g}",
     "exp": "{v} * {g}",
     "log": "_power({a}, -1.0) * {g}",
-    "tanh": "(1.0 - {v} * {v}) * {g}",
+    "tanh": "((1.0 - {v}) * (1.0 + {v})) * {g}",
     "sigmoid": "({v} * (1.0 - {v})) * {g}",
     "relu": "(0.0 * {g} if {a} <= 0.0 else {g})",  # ops.step(a) * g, inlined for floats
     "sin": "_cos({a}) * {g}",
