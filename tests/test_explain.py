@@ -11,6 +11,7 @@ from strategies import dags, evaluate, output
 
 from zdravkograd import Value
 from zdravkograd.engine import topological_order
+from zdravkograd.examples import seed_expression
 from zdravkograd.viz import explain
 
 
@@ -46,13 +47,8 @@ def test_explain_total_equals_backward_on_random_dags(dag, pick, max_paths):
 
 
 def test_the_readme_example_lists_its_paths():
-    a, b, c, f = Value(2.0, "a"), Value(-3.0, "b"), Value(10.0, "c"), Value(-2.0, "f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
+    L, nodes = seed_expression()
+    a = nodes["a"]
     ex = explain(L, a)
     assert a.grad == 0.0  # explain changes no .grad
     assert ex.count == 1 and ex.total == 6.0

@@ -9,6 +9,7 @@ from strategies import dags, evaluate, output
 
 from zdravkograd import Value, trace_backward
 from zdravkograd.engine import topological_order
+from zdravkograd.examples import seed_expression
 from zdravkograd.trace import format_number, local_formula, node_names
 
 
@@ -86,13 +87,8 @@ def test_seed_gradient_and_leaf_root():
 
 
 def test_str_shows_each_update_in_numbers():
-    a, b, c, f = Value(2.0, "a"), Value(-3.0, "b"), Value(10.0, "c"), Value(-2.0, "f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
+    L, nodes = seed_expression()
+    a, b = nodes["a"], nodes["b"]
     text = str(trace_backward(L))
     assert "d.grad += f.data × L.grad = -2.0 × 1.0 = -2.0" in text
     assert "e.grad += 1 × d.grad = 1.0 × -2.0 = -2.0" in text

@@ -10,6 +10,7 @@ from conftest import require, require_program
 
 from zdravkograd import Value, trace_backward
 from zdravkograd.engine import topological_order
+from zdravkograd.examples import seed_expression
 
 require("graphviz")
 require_program("dot")
@@ -23,13 +24,8 @@ def _page_data(text: str) -> dict:
 
 
 def _example():
-    a, b, c, f = Value(2.0, "a"), Value(-3.0, "b"), Value(10.0, "c"), Value(-2.0, "f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
+    L, nodes = seed_expression()
+    a, b = nodes["a"], nodes["b"]
     return L, a, b
 
 

@@ -28,3 +28,19 @@ def tanh_neuron(backward: bool = True) -> Value:
     if backward:
         o.backward()
     return o
+
+
+def seed_expression() -> tuple[Value, dict[str, Value]]:
+    """The seed README's ``L = (a*b + c) * f`` with every node labelled, before backward.
+
+    Returns ``L`` and the nodes by label (``a b c e d f L``). After ``L.backward()``:
+    ``a.grad = 6``, ``b.grad = -4``, ``c.grad = -2``, ``f.grad = 4``.
+    """
+    a, b, c, f = Value(2.0, "a"), Value(-3.0, "b"), Value(10.0, "c"), Value(-2.0, "f")
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    L = d * f
+    L.label = "L"
+    return L, {v.label: v for v in (a, b, c, e, d, f, L)}

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from zdravkograd._optional import require_extra
-from zdravkograd.engine import Value
+from zdravkograd.engine import Value, topological_order
 
 __all__ = ["draw_dot", "collect_nodes"]
 
@@ -39,15 +39,12 @@ def collect_nodes(roots: Value | Sequence[Value]) -> list[Value]:
     for r in root_list:
         if not isinstance(r, Value):
             raise TypeError(f"draw_dot() takes a Value or a list of Values, got {type(r).__name__}")
-    seen = set(root_list)
-    stack = list(root_list)
-    while stack:
-        node = stack.pop()
-        for child in (node._a, node._b):
-            if child is not None and child not in seen:
-                seen.add(child)
-                stack.append(child)
-    return sorted(seen, key=lambda v: v._id, reverse=True)
+    if len(root_list) == 1:
+        return topological_order(root_list[0])
+    seen: set[Value] = set()
+    for r in root_list:
+        seen.update(topological_order(r))
+    return sorted(seen, key=lambda v: v._id, reverse=True)  # the engine's order, over all roots
 
 
 # ----------------------------------------------------------------- formatting
