@@ -75,6 +75,10 @@ def _execute(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
         nb,
         km=_kernel_manager(tmp_path),
         timeout=CELL_TIMEOUT,
+        # On a loaded 2-core machine a cell's printed output can arrive after its reply;
+        # wait for it (the default, 4 s, can drop it), and fail loudly if it never comes.
+        iopub_timeout=60,
+        raise_on_iopub_timeout=True,
         allow_errors=False,  # any exception in a cell fails the test, naming the cell
         resources={"metadata": {"path": str(work)}},
     )
