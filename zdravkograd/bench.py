@@ -290,15 +290,22 @@ def make_torch_scalar(cfg: Config, X: np.ndarray, y: np.ndarray, W: list[np.ndar
         losses = [torch.relu(1 + -yi * si) for yi, si in zip(ys, scores)]
         data_loss = sum(losses) * (1.0 / len(losses))
         total: Any = data_loss + cfg.alpha * sum(p * p for p in params)
-        for p in params:
-            p.grad = None
-        total.backward()
-        with torch.no_grad():
-            for p in params:
-                p -= lr * p.grad  # type: ignore[operator]
-        return float(total.item())
+        return _torch_sgd_step(total, params, lr)
 
     return step
+
+
+def _torch_sgd_step(total: Any, params: list[Any], lr: float) -> float:
+    """Back-propagate a PyTorch loss and take a plain SGD step (both torch variants)."""
+    import torch
+
+    for p in params:
+        p.grad = None
+    total.backward()
+    with torch.no_grad():
+        for p in params:
+            p -= lr * p.grad
+    return float(total.item())
 
 
 def make_torch_batched(cfg: Config, X: np.ndarray, y: np.ndarray, W: list[np.ndarray]) -> Step:
@@ -321,13 +328,7 @@ def make_torch_batched(cfg: Config, X: np.ndarray, y: np.ndarray, W: list[np.nda
                 h = torch.relu(h)
         data_loss = torch.relu(1 - yt * h[:, 0]).mean()
         total: Any = data_loss + cfg.alpha * sum((p * p).sum() for p in params)
-        for p in params:
-            p.grad = None
-        total.backward()
-        with torch.no_grad():
-            for p in params:
-                p -= lr * p.grad  # type: ignore[operator]
-        return float(total.item())
+        return _torch_sgd_step(total, params, lr)
 
     return step
 
