@@ -20,7 +20,7 @@ from strategies import dags, evaluate, output
 
 import zdravkograd
 from zdravkograd import Value, no_grad, value_and_grad
-from zdravkograd.compile import Program, TraceError
+from zdravkograd.compiler import Program, TraceError
 from zdravkograd.nn import MLP
 
 # The IEEE cases (inf - inf, 0 * inf, ...) make the *eager* engine's NumPy warn; the
@@ -602,3 +602,18 @@ def test_tanh_gradient_has_the_engines_bits():
     for _ in range(500):
         x = rng.uniform(-3.0, 3.0)
         assert program(x)[1][0] == value_and_grad(f)(x)[1]
+
+
+def test_no_module_is_shadowed_by_a_public_function() -> None:
+    import importlib
+    import types
+
+    for module, function in [
+        ("compiler", "compile"),
+        ("compiler", "compile_step"),
+        ("fastmode", "fast"),
+    ]:
+        m = importlib.import_module(f"zdravkograd.{module}")
+        assert isinstance(m, types.ModuleType) and m.__name__ == f"zdravkograd.{module}"
+        assert getattr(zdravkograd, function) is getattr(m, function)
+        assert not isinstance(getattr(zdravkograd, function), types.ModuleType)

@@ -27,7 +27,8 @@ MODULES = (
     "zdravkograd.data",
     "zdravkograd.train",
     "zdravkograd.viz",
-    "zdravkograd.compile",
+    "zdravkograd.compiler",
+    "zdravkograd.fastmode",
     "zdravkograd.torch_bridge",
     "zdravkograd.cli",
 )

@@ -8,9 +8,9 @@
 """
 
 from zdravkograd.autodiff import grad, gradcheck, gradients, value_and_grad
-from zdravkograd.compile import compile, compile_step  # the function replaces the module
+from zdravkograd.compiler import compile, compile_step
 from zdravkograd.engine import Value, detect_anomaly, enable_grad, is_grad_enabled, no_grad
-from zdravkograd.fast import fast  # the function replaces the module as an attribute
+from zdravkograd.fastmode import fast
 from zdravkograd.trace import trace_backward
 
 __version__ = "0.1.0"

@@ -31,7 +31,7 @@ import numpy as np
 import zdravkograd
 from zdravkograd import losses, optim
 from zdravkograd.engine import Value, no_grad
-from zdravkograd.fast import fast
+from zdravkograd.fastmode import fast
 
 MODES: tuple[str, ...] = ("scalar", "batched", "compiled")
 OPTIMIZERS: tuple[str, ...] = ("sgd", "adam")

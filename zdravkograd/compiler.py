@@ -721,7 +721,7 @@ def _build(
     namespace = dict(_NAMESPACE)
     namespace.update(C=constants, G=[g[0] for g in guards], _branch=branch, _same=_same)
     namespace["_same_array"] = _same_array
-    code = builtins.compile(source, f"<zdravkograd.compile {name}>", "exec")
+    code = builtins.compile(source, f"<zdravkograd.compiler {name}>", "exec")
     exec(code, namespace)
     function = namespace[name]
     batched = any(type(node.data) is not float for node in tape)
