@@ -195,7 +195,7 @@ def test_no_grad_as_a_context_manager() -> None:
         assert not is_grad_enabled()
         y = w * 3 + 1
     assert is_grad_enabled()
-    assert y.data == 7.0 and y._prev == () and y._op == "" and y.is_leaf
+    assert y.data == 7.0 and y._prev == () and y._op is None and y.is_leaf
 
 
 def test_no_grad_as_a_decorator_and_nested_enable_grad() -> None:
@@ -301,7 +301,7 @@ def test_detect_anomaly_names_both_operands_of_a_binary_op() -> None:
     a, b = Value(1e308, label="big"), Value(10.0, label="ten")
     with (
         detect_anomaly(),
-        pytest.raises(FloatingPointError, match=r"'\*'.*inf.*big=1e\+308.*ten=10"),
+        pytest.raises(FloatingPointError, match=r"'mul'.*inf.*big=1e\+308.*ten=10"),
     ):
         a * b
 
@@ -314,7 +314,7 @@ def test_detect_anomaly_catches_a_backward_step() -> None:
         with pytest.raises(FloatingPointError) as info:
             y.backward()  # d sqrt(x)/dx = inf at 0
     message = str(info.value)
-    assert "backward" in message and "'**0.5'" in message
+    assert "backward" in message and "'pow_const' (k = 0.5)" in message
     assert "root=0.0" in message and "x=0.0" in message and "inf" in message
 
 
@@ -335,7 +335,7 @@ def test_detect_anomaly_as_a_decorator() -> None:
     def f(v: Value) -> Value:
         return v / 0
 
-    with pytest.raises(FloatingPointError, match=r"'\*\*-1'"):
+    with pytest.raises(FloatingPointError, match=r"'pow_const' produced inf"):
         f(Value(1.0))
     assert (Value(1.0) / 0).data == math.inf
 

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from zdravkograd import losses as L
+from zdravkograd import ops
 from zdravkograd.engine import Value
 
 torch = require("torch")
@@ -68,7 +69,7 @@ def test_hinge_loss_builds_the_seed_graph_exactly():
     seed = [(1 + -yi * si).relu() for yi, si in zip(ys, s1)]
     expected = sum(seed) * (1.0 / len(seed))
     got = L.hinge_loss(s2, ys)
-    assert got.data == expected.data and got._op == expected._op == "*"
+    assert got.data == expected.data and got._op is expected._op is ops.mul
 
 
 def test_hinge_loss_rejects_zero_one_labels():

@@ -71,13 +71,13 @@ def test_neuron_builds_the_seed_graph():
     """b + w0*x0 + w1*x1: a chain of '+' and '*' nodes, then relu."""
     n = Neuron(2)
     out = n([Value(1.0), Value(2.0)])
-    assert out._op == "relu"
+    assert out._op.name == "relu"
     s = out._prev[0]
-    ops = []
-    while s._op == "+":
-        ops.append(s._prev[1]._op)
+    names = []
+    while s._op is not None and s._op.name == "add":
+        names.append(s._prev[1]._op.name)
         s = s._prev[0]
-    assert ops == ["*", "*"] and s is n.b
+    assert names == ["mul", "mul"] and s is n.b
 
 
 def test_wrong_input_length_names_both_lengths():

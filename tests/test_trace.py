@@ -116,7 +116,7 @@ def test_names_and_formulas():
     y = (a * x + b).tanh()
     names = node_names(topological_order(y))
     assert names[a] != names[b] and names[a].startswith("w#") and names[x].startswith("v")
-    assert local_formula(y, 0, names) == f"(1 − {names[y]}.data²)"
+    assert local_formula(y, 0, names) == f"(1 − {names[y]}.data)·(1 + {names[y]}.data)"
     sq = x**2
     assert local_formula(sq, 0, node_names(topological_order(sq))).startswith("2·")
     assert format_number(0.1 + 0.2) == "0.3"

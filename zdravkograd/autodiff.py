@@ -1,13 +1,11 @@
-"""The functional API: ``grad``, ``value_and_grad``, ``gradcheck``.
+"""The functional API: ``grad``, ``value_and_grad``, ``gradients``, ``gradcheck``.
 
-``Value.backward()`` stores numbers in ``.grad``. To differentiate *again*
-(a second derivative), the gradient itself must be a Value with a graph behind
-it. So this module keeps a second copy of each primitive's local derivative,
-written with Value operations (the table ``DERIVATIVES``), and a backward pass
-that builds a new graph from them. ``grad(grad(f))`` is then just two passes.
-
-The rules mirror the numeric ones in ``engine.py``; the test-suite checks both
-against PyTorch and HIPS autograd up to the third derivative.
+``Value.backward()`` stores numbers in ``.grad``. To differentiate *again* (a second
+derivative), the gradient itself must be a Value with a graph behind it. The op table
+(:mod:`zdravkograd.ops`) writes each local derivative once, with operations that work on
+numbers and Values alike; evaluated on the Values of the graph, it builds that graph.
+``gradients(create_graph=True)`` runs the engine's chain-rule walk with those locals, so
+``grad(grad(f))`` is just two passes.
 """
 
 from __future__ import annotations
@@ -17,60 +15,14 @@ from typing import Any, Union
 
 import numpy as np
 
-from zdravkograd import operators as ops
-from zdravkograd.engine import Value, topological_order
-
-Rule = Callable[..., tuple[Any, ...]]
-
-# op -> (out, *operands) -> local derivatives d out / d operand, as Values or constants.
-DERIVATIVES: dict[str, Rule] = {
-    "+": lambda out, x, y: (1.0, 1.0),
-    "*": lambda out, x, y: (y, x),
-    "**": lambda out, x, k: _power_rule(out, x, k),
-    "exp": lambda out, x: (out,),
-    "log": lambda out, x: (x**-1.0,),
-    "tanh": lambda out, x: ((1.0 - out) * (1.0 + out),),
-    "sigmoid": lambda out, x: (out * (1.0 - out),),
-    "sin": lambda out, x: (x.cos(),),
-    "cos": lambda out, x: (-x.sin(),),
-    # piecewise-linear ops: the derivative is a constant mask (its own derivative is 0)
-    "relu": lambda out, x: (ops.step(x.data),),
-    "abs": lambda out, x: (ops.sign(x.data),),
-    "sum": lambda out, x: (np.ones_like(x.data),),
-}
+from zdravkograd.engine import Value, chain_rule, topological_order
 
 
-def _power_rule(out: Value, x: Value, k: Value) -> tuple[Any, Any]:
-    """d(x**k)/dx = k x^(k-1) and d(x**k)/dk = x^k ln x, with PyTorch's two masks:
-
-    the first is 0 where k == 0 and the second 0 where x == 0 and k >= 0 (where
-    the formulas would give 0 * inf = nan).
-    """
-    xd, kd = x.data, k.data
-    if type(xd) is float and type(kd) is float:
-        dx = 0.0 if kd == 0.0 else k * x ** (k - 1.0)
-        return dx, 0.0 if xd == 0.0 and kd >= 0.0 else out * x.log()
-    # A batch: the masks hold sample by sample. Where a formula would give 0 * inf,
-    # the base is moved from 0 to 1, so that the product there is exactly 0;
-    # elsewhere x + (-0.0) is x itself, bit for bit (also for x = -0.0).
-    base_dx = x + np.where((kd == 0.0) & (xd == 0.0), 1.0, -0.0)
-    base_dk = x + np.where((xd == 0.0) & (kd >= 0.0), 1.0, -0.0)
-    return k * base_dx ** (k - 1.0), out * base_dk.log()
-
-
-def _rule(node: Value) -> tuple[Any, ...]:
+def _value_locals(node: Value) -> tuple[Any, ...]:
+    """The table's local derivatives of ``node``, evaluated on Values (so differentiable)."""
     op = node._op
-    if op.startswith("**") and len(op) > 2:  # constant exponent, e.g. '**2' or '**0.5'
-        k = float(op[2:])
-        (x,) = node._prev
-        return (0.0 if k == 0.0 else k * x ** (k - 1.0),)
-    try:
-        rule = DERIVATIVES[op]
-    except KeyError:
-        raise NotImplementedError(
-            f"no differentiable rule for op {op!r}; add one to zdravkograd.autodiff.DERIVATIVES"
-        ) from None
-    return rule(node, *node._prev)
+    assert op is not None
+    return op.locals(node._prev, node, node._const if op.constant else None)
 
 
 def gradients(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> list[Any]:
@@ -82,37 +34,13 @@ def gradients(output: Value, inputs: Sequence[Value], create_graph: bool = False
     """
     wanted = set(inputs)
     order = topological_order(output)
-    # Only nodes with a path down to some input need a gradient.
-    leads: set[Value] = set()
+    leads: set[Value] = set()  # only nodes with a path down to some input need a gradient
     for node in reversed(order):  # operands before their users
         if node in wanted or any(c in leads for c in node._prev):
             leads.add(node)
     grads: dict[Value, Any] = {output: Value(1.0) if create_graph else 1.0}
-    found: dict[Value, Any] = {}
-    for node in order:
-        if node not in grads:
-            continue
-        g = grads.pop(node)  # complete: every user of `node` came earlier in `order`
-        if node in wanted:
-            found[node] = g  # and carry on: another input may lie below this one
-        if node not in leads or node.is_leaf:
-            continue
-        local = _rule(node) if create_graph else node._local
-        for child, d in zip(node._prev, local):
-            if child not in leads:
-                continue
-            contribution = d * g
-            if isinstance(child.data, float) and not _is_float_like(contribution):
-                contribution = contribution.sum()  # a float used by a whole batch
-                if not isinstance(contribution, Value):
-                    contribution = float(contribution)
-            grads[child] = grads[child] + contribution if child in grads else contribution
-    return [found.get(x, 0.0) for x in inputs]
-
-
-def _is_float_like(x: Any) -> bool:
-    data = x.data if isinstance(x, Value) else x
-    return isinstance(data, float)
+    chain_rule(order, grads, locals_of=_value_locals if create_graph else None, through=leads)
+    return [grads.get(x, 0.0) for x in inputs]
 
 
 Argnums = Union[int, tuple[int, ...]]
@@ -216,4 +144,4 @@ def _data(x: Any) -> Any:
     return x.data if isinstance(x, Value) else x
 
 
-__all__ = ["DERIVATIVES", "gradients", "grad", "value_and_grad", "gradcheck"]
+__all__ = ["gradients", "grad", "value_and_grad", "gradcheck"]

@@ -40,17 +40,16 @@ from __future__ import annotations
 import builtins
 import inspect
 import math
-import sys
+import operator
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from zdravkograd import engine
-from zdravkograd import operators as ops
-from zdravkograd.autodiff import gradients
+from zdravkograd import modes, ops
 from zdravkograd.engine import Value, enable_grad
+from zdravkograd.symbolic import Sym, code
 
 __all__ = ["compile", "compile_step", "Program", "CompiledStep", "TraceError"]
 
@@ -175,183 +174,90 @@ def _unflatten(spec: Spec, grads: Sequence[Any], pos: list[int]) -> Any:
 
 
 # --------------------------------------------------------------------- tracing
-# While fn runs, a few Value methods are wrapped so that the trace learns about
-# what it could otherwise not see: comparisons and float() (data-dependent
-# branches), detach() (a value without a gradient) and operations under
-# no_grad (results that would be frozen). Only the tracing thread records.
+# While fn runs, the engine's tracing hook (engine.tracing) tells the trace what the graph
+# cannot show: comparisons and float() (data-dependent branches), reads of .data by fn's
+# own code (numbers frozen into the program), detach() (a value without a gradient) and
+# results made under no_grad. The hook is global; only the tracing thread records.
 
 
 class _Trace:
     def __init__(self) -> None:
         self.thread = threading.get_ident()
         self.guards: list[tuple[str, Value, Any, Any]] = []  # (what, node, other, result)
-        self.detached: dict[Value, Value] = {}  # new leaf -> the Value it copies
-        self.frozen: list[Value] = []  # results made under no_grad
-        self.read: set[Value] = set()  # nodes whose .data fn read (each guarded once)
+        self.copies: dict[Value, Value] = {}  # detached leaf -> the Value it copies
+        self.no_grad: list[Value] = []  # results made under no_grad
+        self.seen: set[Value] = set()  # nodes whose .data fn read (each guarded once)
+
+    def _mine(self) -> bool:
+        return threading.get_ident() == self.thread
+
+    def compared(self, symbol: str, v: Value, other: Any, result: Any) -> None:
+        if self._mine():
+            self.guards.append((symbol, v, other, result))
+
+    def converted(self, v: Value, result: float) -> None:
+        if self._mine():
+            self.guards.append(("float", v, None, result))
+
+    def read(self, v: Value) -> None:
+        """``x * x.data`` or ``if x.data > 0:`` makes a number the data decides a constant
+        of the program: a call where that node holds other data raises ``TraceError``.
+        (The library reads ``_data``, and its reads are operations the trace records or
+        shifts that cancel out, as in ``losses``.)"""
+        if self._mine() and v not in self.seen:
+            self.seen.add(v)
+            data = v._data
+            seen = data if isinstance(data, float) else np.array(data, copy=True)
+            self.guards.append(("data", v, None, seen))
+
+    def detached(self, new: Value, v: Value) -> None:
+        if self._mine():
+            self.copies[new] = v
+
+    def frozen(self, out: Value) -> None:
+        if self._mine():
+            self.no_grad.append(out)
 
 
 _trace_lock = threading.Lock()
-_active: _Trace | None = None
-
-
-def _recording() -> _Trace | None:
-    t = _active
-    return t if t is not None and t.thread == threading.get_ident() else None
-
-
-def _wrap_compare(symbol: str, original: Callable[[Value, Any], Any]) -> Callable[..., Any]:
-    def compare(self: Value, other: Any) -> Any:
-        result = original(self, other)
-        t = _recording()
-        if t is not None:
-            t.guards.append((symbol, self, other, result))
-        return result
-
-    return compare
-
-
-def _traced_float(self: Value) -> float:
-    result = float(self.data)
-    t = _recording()
-    if t is not None:
-        t.guards.append(("float", self, None, result))
-    return result
-
-
-def _traced_data(slot: Any) -> property:
-    """``Value.data`` that records a read by ``fn``'s own code as a guard.
-
-    ``x * x.data`` or ``if x.data > 0:`` turns a number the data decides into a constant
-    of the program. So a read from outside the library (whose own reads are operations
-    the trace records, or shifts that cancel out, as in ``losses``) becomes a guard:
-    a call where that node holds other data raises ``TraceError``.
-    """
-
-    def get(self: Value) -> Any:
-        data = slot.__get__(self, Value)
-        t = _recording()
-        if t is not None and self not in t.read:
-            module = sys._getframe(1).f_globals.get("__name__", "")
-            if module != "zdravkograd" and not module.startswith("zdravkograd."):
-                t.read.add(self)
-                seen = data if type(data) is float else np.array(data, copy=True)
-                t.guards.append(("data", self, None, seen))
-        return data
-
-    return property(get, slot.__set__)
-
-
-class _Patched:
-    """Wrap the Value methods above for the duration of one trace."""
-
-    _compares = {"__lt__": "<", "__le__": "<=", "__gt__": ">", "__ge__": ">="}
-
-    def __enter__(self) -> None:
-        self.saved = {name: Value.__dict__[name] for name in [*self._compares, "__float__"]}
-        self.saved["detach"] = Value.__dict__["detach"]
-        self.saved["data"] = Value.__dict__["data"]  # the slot itself
-        self.saved_result = engine._result
-        for name, symbol in self._compares.items():
-            setattr(Value, name, _wrap_compare(symbol, self.saved[name]))
-        Value.__float__ = _traced_float  # type: ignore[method-assign]
-        setattr(Value, "data", _traced_data(self.saved["data"]))  # noqa: B010 (a slot)
-        original_detach = self.saved["detach"]
-        original_result = self.saved_result
-
-        def detach(v: Value) -> Value:
-            new = original_detach(v)
-            t = _recording()
-            if t is not None:
-                t.detached[new] = v
-            return new
-
-        def result(*args: Any) -> Value:
-            out = original_result(*args)
-            t = _recording()
-            if t is not None and not engine.is_grad_enabled():
-                t.frozen.append(out)
-            return out
-
-        Value.detach = detach  # type: ignore[method-assign,assignment]
-        engine._result = result  # type: ignore[assignment]
-
-    def __exit__(self, *exc: object) -> None:
-        for name, method in self.saved.items():
-            setattr(Value, name, method)
-        engine._result = self.saved_result
 
 
 # ------------------------------------------------------------- code generation
-# Each op: (forward template for floats, forward template for arrays).
-# {a}, {b}: operand variables; {k}: the constant exponent.
-_FORWARD = {
-    "+": ("{a} + {b}", "{a} + {b}"),
-    "*": ("{a} * {b}", "{a} * {b}"),
-    "**k": ("_power({a}, {k})", "_power({a}, {k})"),
-    "**0.5": ("_sqrt({a})", "_sqrt({a})"),  # the engine's x ** 0.5 is ops.sqrt
-    "**": ("_power({a}, {b})", "_power({a}, {b})"),
-    "exp": ("_exp({a})", "_exp({a})"),
-    "log": ("_log({a})", "_log({a})"),
-    "tanh": ("_tanh({a})", "_tanh({a})"),
-    "sigmoid": ("_sigmoid({a})", "_sigmoid({a})"),
-    # ops.relu, inlined; for batches np.maximum(x, 0.0) gives the same bits (nan, -0.0)
-    # as ops.relu's np.where, in a third of the time
-    "relu": ("0.0 if {a} <= 0.0 else {a}", "_maximum({a}, 0.0)"),
-    "sin": ("_sin({a})", "_sin({a})"),
-    "cos": ("_cos({a})", "_cos({a})"),
-    "abs": ("_fabs({a})", "_fabs({a})"),
-    "sum": (None, "float({a}.sum())"),  # only ever applied to a batch
-}
+# Each line of the program comes from the op table (zdravkograd.ops): a node's forward is
+# a call of its row's kernel (``+`` and ``*`` are written inline), and a chain-rule step
+# multiplies ``g`` by the row's local derivative, evaluated on symbols and written out as
+# code (zdravkograd.symbolic): the same functions the eager engine calls, on the same
+# operands, in the same order. So the program's numbers are the engine's, bit for bit.
 
-# The contribution local * g of the chain rule, for operand a (and b).
-# {v}: the node's own value, {g}: its gradient. Same expressions, in the same
-# order of operations, as the local derivatives the engine stores.
-_BACKWARD_A = {
-    "+": "{g}",
-    "*": "{b} * {g}",
-    "**k": "_power_base_grad({a}, {k}) * {g}",
-    "**0.5": "(0.5 * _power({v}, -1.0)) * {g}",
-    "**": "_power_base_grad({a}, {b}) * {g}",
-    "exp": "{v} * {g}",
-    "log": "_power({a}, -1.0) * {g}",
-    "tanh": "((1.0 - {v}) * (1.0 + {v})) * {g}",
-    "sigmoid": "({v} * (1.0 - {v})) * {g}",
-    "relu": "(0.0 * {g} if {a} <= 0.0 else {g})",  # ops.step(a) * g, inlined for floats
-    "sin": "_cos({a}) * {g}",
-    "cos": "(-_sin({a})) * {g}",
-    "abs": "_sign({a}) * {g}",
-    "sum": "_full_like({a}, {g})",  # ones_like(a) * g
-}
-_BACKWARD_A_ARRAY = {"relu": "_step({a}) * {g}"}
-_BACKWARD_B = {
-    "+": "{g}",
-    "*": "{a} * {g}",
-    "**": "_power_exponent_grad({a}, {b}, {v}) * {g}",
-}
+_INLINE = {operator.add: "+", operator.mul: "*"}
 
 _NAMESPACE: dict[str, Any] = {
     "inf": math.inf,
     "nan": math.nan,
-    "_power": ops.power,
-    "_power_base_grad": ops.power_base_grad,
-    "_power_exponent_grad": ops.power_exponent_grad,
-    "_sqrt": ops.sqrt,
-    "_exp": ops.exp,
-    "_log": ops.log,
-    "_tanh": ops.tanh,
-    "_sigmoid": ops.sigmoid,
-    "_maximum": np.maximum,
-    "_step": ops.step,
-    "_sin": ops.sin,
-    "_cos": ops.cos,
-    "_sign": ops.sign,
-    "_fabs": ops.fabs,
-    "_full_like": np.full_like,
     "_rows": lambda arrays: np.concatenate(arrays).reshape(len(arrays), -1),  # np.stack, faster
     "_add_reduce": np.add.reduce,  # what np.sum does for a 1-D array
     "_array_equal": np.array_equal,
     "_array": np.array,
 }
+
+
+class _Functions:
+    """The functions a program calls, by name: ``_tanh`` for the tanh kernel, and so on."""
+
+    def __init__(self, namespace: dict[str, Any]) -> None:
+        self.namespace = namespace
+        self.names: dict[int, str] = {}
+
+    def __call__(self, fn: Callable[..., Any]) -> str:
+        if id(fn) not in self.names:
+            base = "_" + getattr(fn, "__name__", "f").strip("_<>")
+            name, i = base, 1
+            while name in self.namespace:
+                i += 1
+                name = f"{base}{i}"
+            self.namespace[name] = fn
+            self.names[id(fn)] = name
+        return self.names[id(fn)]
 
 
 def _literal(x: Any) -> str | None:
@@ -471,7 +377,6 @@ def _trace(
     fn: Callable[..., Any], example_args: tuple[Any, ...], arg_names: list[str]
 ) -> tuple[Value, list[Value], list[str], tuple[Spec, ...], _Trace, int]:
     """Run ``fn`` once on Values, recording what the graph cannot show."""
-    global _active
     inputs: list[Value] = []
     input_names: list[str] = []
     structured, specs = [], []
@@ -481,12 +386,8 @@ def _trace(
         specs.append(spec)
     start = Value(0.0)._id  # Values with a larger _id were created by fn
     trace = _Trace()
-    with _trace_lock, _Patched(), enable_grad():
-        _active = trace
-        try:
-            out = fn(*structured)
-        finally:
-            _active = None
+    with _trace_lock, modes.tracing(trace), enable_grad():
+        out = fn(*structured)
     if isinstance(out, _REAL):
         out = Value(float(out))
     if not isinstance(out, Value):
@@ -523,8 +424,8 @@ def _build(
     while stack:
         node = stack.pop()
         operands: tuple[Value, ...] = node._prev
-        if node in trace.detached:
-            operands = (trace.detached[node],)
+        if node in trace.copies:
+            operands = (trace.copies[node],)
         for child in operands:
             if child not in seen:
                 seen.add(child)
@@ -533,11 +434,11 @@ def _build(
     index = {node: i for i, node in enumerate(tape)}
 
     input_pos = {v: i for i, v in enumerate(inputs)}
-    frozen = set(trace.frozen)
+    frozen = set(trace.no_grad)
     input_arrays = [v.data for v in inputs if isinstance(v.data, np.ndarray)]
     params = list(dict.fromkeys(parameters))
     for node in tape:
-        if node in input_pos or node in trace.detached:
+        if node in input_pos or node in trace.copies:
             continue
         if node in frozen:
             raise TraceError(
@@ -547,8 +448,8 @@ def _build(
         if node._id < start:  # made before the trace: a parameter, read on each call
             if node._a is not None:
                 raise TraceError(
-                    f"compile: fn uses {node!r} (op {node._op!r}, label {node.label!r}), which "
-                    "was computed before compile(); compute it inside fn, or pass it in"
+                    f"compile: fn uses {node!r} (op {ops.describe(node)}, label {node.label!r}), "
+                    "which was computed before compile(); compute it inside fn, or pass it in"
                 )
             if node not in params:
                 params.append(node)
@@ -562,6 +463,8 @@ def _build(
 
     constants: list[Any] = []
     names = {node: f"v{i}" for i, node in enumerate(tape)}
+    namespace = dict(_NAMESPACE)
+    functions = _Functions(namespace)
 
     def const(x: Any) -> str:
         lit = _literal(x)
@@ -572,7 +475,7 @@ def _build(
 
     lengths = {len(v.data) for v in tape if isinstance(v.data, np.ndarray)}
     batch = lengths.pop() if len(lengths) == 1 else None
-    pinned = {out, *(g[1] for g in trace.guards), *trace.detached.values()}
+    pinned = {out, *(g[1] for g in trace.guards), *trace.copies.values()}
     pinned |= {g[2] for g in trace.guards if isinstance(g[2], Value)}
     sums, fused = _weighted_sums(tape, index, pinned) if batch is not None else ({}, set())
 
@@ -585,15 +488,15 @@ def _build(
         elif node in input_pos:
             k = input_pos[node]
             lines.append(f"    {v} = X[{k}]  # {input_names[k]}")
-        elif node in trace.detached:
-            src = names[trace.detached[node]]
+        elif node in trace.copies:
+            src = names[trace.copies[node]]
             lines.append(f"    {v} = {src}  # detached: no gradient flows back")
         elif node in param_pos:
-            lines.append(f"    {v} = P[{param_pos[node]}].data{label or '  # parameter'}")
+            lines.append(f"    {v} = P[{param_pos[node]}]._data{label or '  # parameter'}")
         elif node._a is None:
             lines.append(f"    {v} = {const(node.data)}{label}")
         else:
-            lines.append(f"    {v} = {_forward(node, names)}{label}")
+            lines.append(f"    {v} = {_forward(node, names, functions, const)}{label}")
         for group in sums.get(index[node], []):  # sums whose inputs are all ready now
             _emit_sums(group, names, lines)
 
@@ -625,9 +528,7 @@ def _build(
     leads: set[Value] = set()
     for node in tape:  # operands come before their users
         if node in targets or (
-            node._a is not None
-            and node not in trace.detached
-            and any(c in leads for c in node._prev)
+            node._a is not None and node not in trace.copies and any(c in leads for c in node._prev)
         ):
             leads.add(node)
     lines.append("    # backward: one line per chain-rule step")
@@ -647,12 +548,12 @@ def _build(
     # The same idea for a batched node that receives many terms g * w (a neuron's input,
     # used by every neuron of the next layer): its terms are collected, and the nodes
     # with the same number of terms are summed together, in order, in a few NumPy calls.
-    deferred = _deferrable(tape, out, leads, trace.detached) if batch is not None else {}
+    deferred = _deferrable(tape, out, leads, trace.copies) if batch is not None else {}
     pending: dict[Value, list[tuple[str, str]]] = {}  # node -> its (g, w) terms so far
     for node in reversed(tape):
         if node in deferred and node in pending:
             _flush(pending, deferred, names, index, lines)
-        if node not in reached or node._a is None or node in trace.detached:
+        if node not in reached or node._a is None or node in trace.copies:
             continue
         for slot, child in enumerate(node._prev):
             if child not in leads:
@@ -663,13 +564,13 @@ def _build(
                 pending.setdefault(child, []).append((f"g{index[node]}", names[w]))
                 reached.add(child)
                 continue
-            expr = _contribution(node, slot, names, index)
+            expr = _contribution(node, slot, names, index, functions, const)
             summed = type(child.data) is float and (
                 type(node.data) is not float or _local_is_array(node, slot)
             )
             if batch is not None and type(child.data) is float and child._a is None:
                 if summed:  # a column pair (left, right) whose product is summed at the end
-                    if node._op == "*":
+                    if node._op is ops.mul:
                         other = node._b if slot == 0 else node._a
                         assert other is not None
                         columns.append((names[other], f"g{index[node]}"))
@@ -718,41 +619,13 @@ def _build(
             "inputs, or express the choice with relu()/abs(), whose masks are data"
         )
 
-    namespace = dict(_NAMESPACE)
     namespace.update(C=constants, G=[g[0] for g in guards], _branch=branch, _same=_same)
     namespace["_same_array"] = _same_array
     code = builtins.compile(source, f"<zdravkograd.compiler {name}>", "exec")
     exec(code, namespace)
     function = namespace[name]
-    batched = any(type(node.data) is not float for node in tape)
-    with np.errstate(all="ignore"):
-        _self_check(function, out, inputs if input_grads else [], inputs, params)
+    batched = any(type(node._data) is not float for node in tape)
     return Program(source, function, specs, params, len(tape), name, batched)
-
-
-def _self_check(
-    function: Callable[..., Any],
-    out: Value,
-    wanted: list[Value],
-    inputs: list[Value],
-    params: list[Value],
-) -> None:
-    """Replay the example: the program must reproduce the eager trace's value and gradients.
-
-    The op rules above restate the engine's; if the engine changes an op, this catches
-    the difference at compile time instead of letting the program drift from it.
-    """
-    value, arg_grads, param_grads = function([v.data for v in inputs], params)
-    expected = gradients(out, [*wanted, *params])
-    ours = [value, *(list(arg_grads) if wanted else []), *param_grads]
-    for got, want in zip(ours, [out.data, *expected]):
-        g = np.asarray(got, dtype=np.float64)
-        w = np.asarray(want, dtype=np.float64)
-        if not np.allclose(g, w, rtol=1e-9, atol=1e-300, equal_nan=True):
-            raise RuntimeError(
-                f"compile: internal error: the program gives {got!r} where the engine gives "
-                f"{want!r}; zdravkograd.compile's op rules are out of date with the engine"
-            )
 
 
 Chain = tuple[Value, Value, list[tuple[Value, Value]]]  # (end, base, [(h, w), ...])
@@ -777,7 +650,7 @@ def _weighted_sums(
             uses[child] = uses.get(child, 0) + 1
 
     def term(m: Value) -> tuple[Value, Value] | None:  # m = h * w, used once
-        if m._op != "*" or uses.get(m, 0) != 1 or m in pinned or m._b is None:
+        if m._op is not ops.mul or uses.get(m, 0) != 1 or m in pinned or m._b is None:
             return None
         h, w = m._a, m._b
         assert h is not None
@@ -790,7 +663,7 @@ def _weighted_sums(
     chains: list[Chain] = []
     inner: set[Value] = set()  # '+' nodes that continue into a longer chain
     for node in reversed(tape):
-        if node._op != "+" or node in inner:
+        if node._op is not ops.add or node in inner:
             continue
         links: list[tuple[Value, Value]] = []
         members = []
@@ -803,7 +676,7 @@ def _weighted_sums(
             links.append(t)
             members.append(cur)
             prev = cur._a
-            if prev._op != "+" or uses.get(prev, 0) != 1 or prev in pinned:
+            if prev._op is not ops.add or uses.get(prev, 0) != 1 or prev in pinned:
                 break
             cur = prev
         if len(links) >= 2:
@@ -864,7 +737,7 @@ def _deferrable(
         for slot, child in enumerate(node._prev):
             other = node._b if slot == 0 else node._a
             if (
-                node._op == "*"
+                node._op is ops.mul
                 and other is not None
                 and type(other.data) is float
                 and type(child.data) is not float
@@ -908,19 +781,20 @@ def _tuple(items: list[str]) -> str:
     return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
 
 
-def _forward(node: Value, names: dict[Value, str]) -> str:
+def _forward(
+    node: Value, names: dict[Value, str], functions: _Functions, const: Callable[[Any], str]
+) -> str:
+    """The forward line of ``node``: its row's kernel on the operands (``+``, ``*`` inline)."""
     op = node._op
-    key = _key(op)
-    if key not in _FORWARD:
-        raise NotImplementedError(f"compile: no rule for op {op!r}")
-    batched = any(type(c.data) is not float for c in node._prev)
-    template = _FORWARD[key][1 if batched else 0]
-    assert template is not None
-    a = names[node._a] if node._a is not None else ""
-    b = names[node._b] if node._b is not None else ""
-    if key in ("+", "*") and _array_first(node._b, node._a):
-        a, b = b, a  # exact either way; see _array_first
-    return template.format(a=a, b=b, k=_exponent(op))
+    assert op is not None
+    operands = [names[c] for c in node._prev]
+    if op.forward in _INLINE:
+        if _array_first(node._b, node._a):
+            operands.reverse()  # exact either way; see _array_first
+        return f" {_INLINE[op.forward]} ".join(operands)
+    if op.constant:
+        operands.append(const(node._const))
+    return f"{functions(op.forward)}({', '.join(operands)})"
 
 
 def _array_first(x: Value | None, y: Value | None) -> bool:
@@ -933,41 +807,45 @@ def _array_first(x: Value | None, y: Value | None) -> bool:
     return x is not None and y is not None and type(x.data) is not float and type(y.data) is float
 
 
-def _key(op: str) -> str:
-    """The rule for an op: '**2', '**-1', ... share '**k'; '**0.5' has its own."""
-    if op.startswith("**") and len(op) > 2 and op != "**0.5":
-        return "**k"
-    return op
-
-
-def _exponent(op: str) -> str:
-    if not (op.startswith("**") and len(op) > 2):
-        return ""
-    lit = _literal(float(op[2:]))
-    assert lit is not None
-    return lit
-
-
 def _local_is_array(node: Value, slot: int) -> bool:
     return type(node._da if slot == 0 else node._db) is not float
 
 
-def _contribution(node: Value, slot: int, names: dict[Value, str], index: dict[Value, int]) -> str:
+def _local(
+    node: Value, slot: int, names: dict[Value, str], fn: _Functions, const: Callable[[Any], str]
+) -> str:
+    """The code of the local derivative d node / d operand ``slot``, from the op table.
+
+    A built-in rule is evaluated on symbols and written out; a user's rule (define_op) is
+    called as the eager engine calls it.
+    """
     op = node._op
-    key = _key(op)
-    if slot == 0:
-        table = _BACKWARD_A_ARRAY if type(node.data) is not float else {}
-        template = table.get(key, _BACKWARD_A[key])
-    else:
-        template = _BACKWARD_B[key]
-    a = names[node._a] if node._a is not None else ""
-    b = names[node._b] if node._b is not None else ""
+    assert op is not None
+    operands = [names[c] for c in node._prev]
+    if not op.builtin:
+        call = f"{fn(op.derivative)}({', '.join(operands)}, {names[node]})"
+        return call if op.arity == 1 else f"{call}[{slot}]"
+    k = node._const if op.constant else None
+    local = op.locals(tuple(Sym.var(v) for v in operands), Sym.var(names[node]), k)[slot]
+    return code(local, fn, const)
+
+
+def _contribution(
+    node: Value,
+    slot: int,
+    names: dict[Value, str],
+    index: dict[Value, int],
+    fn: _Functions,
+    const: Callable[[Any], str],
+) -> str:
+    """``local * g``, the chain-rule term for operand ``slot`` (``1.0 * g`` is ``g``)."""
     g = f"g{index[node]}"
-    if key == "*" and type(node.data) is not float:  # the batch first, as in _forward
+    if node._op is ops.mul and type(node._data) is not float:  # the batch first, as in _forward
         other = node._b if slot == 0 else node._a
-        if other is not None and type(other.data) is float:
-            return f"{g} * {b if slot == 0 else a}"
-    return template.format(a=a, b=b, v=names[node], g=g, k=_exponent(op))
+        if other is not None and type(other._data) is float:
+            return f"{g} * {names[other]}"
+    local = _local(node, slot, names, fn, const)
+    return g if local == "1.0" else f"{local} * {g}"
 
 
 def compile(fn: Callable[..., Any], *example_args: Any) -> Program:  # noqa: A001

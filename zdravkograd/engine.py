@@ -1,82 +1,60 @@
 """The autograd engine: a ``Value`` holds one number, remembers how it was made,
 and back-propagates gradients through the graph of Values that produced it.
 
-Every operation below does two things at once:
+Every operation is a row of the table in :mod:`zdravkograd.ops`: a forward kernel and
+the local derivatives ``d out / d operand``. Applying a row does two things at once:
+it computes ``out.data``, and it stores the local derivatives on ``out`` as plain numbers.
 
-* the **forward** computation, ``out.data``, and
-* the **local derivatives** ``d out / d operand``, one per operand, stored on
-  ``out`` in ``out._local`` (plain numbers, no closures).
+``backward()`` then applies the chain rule: visiting the nodes from the output back
+towards the inputs, each node passes ``local * node.grad`` to every operand. A node links
+only *to its operands* and stores numbers, no closures: the graph has no reference
+cycles, so Python frees a dropped graph at once.
 
-``backward()`` then applies the chain rule: visiting the nodes from the output
-back towards the inputs, each node passes ``local * node.grad`` to every
-operand. Because a node stores numbers and links only *to its operands*, the
-graph has no reference cycles, so Python frees a dropped graph at once.
-
-``data`` is usually a ``float``. It may also be a 1-D NumPy array holding one
-quantity for a whole batch of samples: every operation then works
-element-wise, and a float that meets a batch receives the *sum* of the batch's
-gradients (see ``docs/speed.md``).
+``data`` is usually a ``float``. It may also be a 1-D NumPy array holding one quantity
+for a whole batch of samples: every operation then works element-wise, and a float that
+meets a batch receives the *sum* of the batch's gradients (see ``docs/speed.md``).
 """
 
 from __future__ import annotations
 
 import itertools
 import operator
-import threading
-from contextlib import ContextDecorator
+from collections.abc import Callable
 from typing import Any, Union
 
 import numpy as np
 
-from zdravkograd import operators as ops
+from zdravkograd import modes, ops
+from zdravkograd import operators as kernels
+from zdravkograd.modes import detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from zdravkograd.operators import as_number
+from zdravkograd.walk import chain_rule
 
 Number = Union[float, np.ndarray]
 """What ``Value.data`` and ``Value.grad`` hold: a float, or a 1-D array for a batch."""
 
-
-class _Mode(threading.local):
-    """Per-thread switches: is the graph being recorded, are we hunting NaNs."""
-
-    grad_enabled: bool = True
-    anomaly: bool = False
-
-    def __init__(self) -> None:
-        self.saved: list[bool] = []  # the values the open `with` blocks will restore
-
-
-_mode = _Mode()
-# How many no_grad / enable_grad / detect_anomaly blocks are open, in all threads.
-# While it is 0, every thread has the default mode and `_result` need not read
-# the thread-local `_mode` (a read that costs several times a global's).
-_open_switches = 0
-_switch_lock = threading.Lock()
 _creation_counter = itertools.count()
-_REAL_TYPES = (int, float, np.integer, np.floating, np.bool_)  # bool is an int
 
 
-def _as_data(data: Any) -> Number:
-    """Check that ``data`` is a real number (or a 1-D real array) and store it as float64."""
-    if type(data) is float:
-        return data
-    if isinstance(data, _REAL_TYPES):
-        try:
-            return float(data)
-        except OverflowError:  # an int beyond 1.8e308
-            raise OverflowError(
-                f"Value() got an int too large for a float: it has {len(str(abs(data)))} digits"
-            ) from None
-    if isinstance(data, np.ndarray) and data.dtype.kind in "biuf":
-        if data.ndim == 0:
-            return float(data)
-        if data.ndim == 1:
-            return data.astype(np.float64, copy=False)
-        raise TypeError(
-            f"Value() takes a 1-D array for a batch, got an array of shape {data.shape}"
-        )
-    raise TypeError(
-        f"Value() takes a real number (int, float, bool or a NumPy real scalar) "
-        f"or a 1-D NumPy array of them, got {type(data).__name__}: {data!r:.60}"
-    )
+def _unary(op: ops.Op) -> Callable[[Value], Value]:
+    def method(self: Value) -> Value:
+        return _apply1(op, self)
+
+    method.__name__, method.__doc__ = op.name, f"The op table's row ``ops.{op.name}``."
+    return method
+
+
+def _comparison(compare: Callable[[Any, Any], Any], symbol: str) -> Callable[[Value, Any], Any]:
+    def method(self: Value, other: Any) -> Any:
+        if not isinstance(other, (Value, *kernels.REAL_TYPES, np.ndarray)):
+            kind = type(other).__name__
+            raise TypeError(f"a Value compares with a Value or a real number, got {kind}")
+        result = compare(self._data, other._data if isinstance(other, Value) else other)
+        if modes.tracer is not None:
+            modes.tracer.compared(symbol, self, other, result)
+        return result
+
+    return method
 
 
 class Value:
@@ -89,110 +67,65 @@ class Value:
     (-3.0, 2.0)
     """
 
-    # A node has at most two operands, `_a` and `_b`, each with its local
-    # derivative `_da`, `_db`. Plain slots instead of tuples keep a node to one
-    # allocation, which is what keeps Python's garbage collector quiet.
-    __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_da", "_db", "_id", "__weakref__")
+    # At most two operands `_a`, `_b`, with local derivatives `_da`, `_db`; `_op` is the
+    # node's row of the op table (None for a leaf), `_const` the row's constant if it takes
+    # one (the 2 of x ** 2; set only then). Slots keep a node to one small allocation.
+    __slots__ = ("_data", "grad", "label", "_op", "_a", "_b", "_da", "_db", "_const", "_id",
+                 "__weakref__")  # fmt: skip
+    _const: float  # only on nodes of a row that takes a constant
     __array_ufunc__ = None  # ndarray * Value -> Value.__rmul__, never an object array
 
     def __init__(self, data: Any, label: str = "") -> None:
         if not isinstance(label, str):
             raise TypeError(f"Value() takes a str label, got {type(label).__name__}: {label!r:.40}")
-        self.data: Number = _as_data(data)
+        self._data: Number = as_number(data)
         self.grad: Number = 0.0
         self.label = label
-        self._op = ""  # '+', '*', 'exp', ...; '' for a leaf
-        self._a: Value | None = None  # operands (None: absent)
+        self._op: ops.Op | None = None
+        self._a: Value | None = None
         self._b: Value | None = None
-        self._da = self._db = 0.0  # d self / d _a, d self / d _b
+        self._da = self._db = 0.0
         self._id = next(_creation_counter)  # creation order; see topological_order
+
+    @property
+    def data(self) -> Number:
+        """The number (or batch). While the compiler traces, a read is recorded as a guard."""
+        if modes.tracer is not None:
+            modes.tracer.read(self)
+        return self._data
+
+    @data.setter
+    def data(self, value: Number) -> None:
+        self._data = value
 
     @property
     def _prev(self) -> tuple[Value, ...]:
         """The operands, in operand order; () for a leaf."""
-        if self._a is None:
-            return ()
-        return (self._a,) if self._b is None else (self._a, self._b)
+        return () if self._a is None else (self._a,) if self._b is None else (self._a, self._b)
 
     @property
     def _local(self) -> tuple[Any, ...]:
         """The local derivatives d self / d operand, one per operand in ``_prev``."""
-        if self._a is None:
-            return ()
-        return (self._da,) if self._b is None else (self._da, self._db)
+        return () if self._a is None else (self._da,) if self._b is None else (self._da, self._db)
 
-    # ---------------------------------------------------------------- primitives
-    # Each primitive returns _result(data, op, operand, its local derivative, ...).
+    # ------------------------------------------ primitives: rows of zdravkograd.ops
 
     def __add__(self, other: Any) -> Value:  # self + other
-        other = other if isinstance(other, Value) else Value(other)
-        return _result(self.data + other.data, "+", self, 1.0, other, 1.0)
+        return _apply2(ops.add, self, other if isinstance(other, Value) else Value(other))
 
     def __mul__(self, other: Any) -> Value:  # self * other
-        other = other if isinstance(other, Value) else Value(other)
-        x, y = self.data, other.data
-        return _result(x * y, "*", self, y, other, x)  # d/dself = other, d/dother = self
+        return _apply2(ops.mul, self, other if isinstance(other, Value) else Value(other))
 
-    def __pow__(self, k: Any) -> Value:  # self ** k
-        x = self.data
-        if isinstance(k, (Value, np.ndarray)):
-            k = k if isinstance(k, Value) else Value(k)
-            out = ops.power(x, k.data)
-            dx = ops.power_base_grad(x, k.data)  # k x^(k-1)
-            dk = ops.power_exponent_grad(x, k.data, out)  # x^k ln x
-            return _result(out, "**", self, dx, k, dk)
-        k = _as_data(k)  # a constant exponent is part of the op: '**2', '**-1'
-        op = "**" + _format_exponent(k)
-        if k == 0.5:  # as PyTorch, x ** 0.5 is sqrt(x): (-0.0) ** 0.5 = -0.0, (-inf) ** 0.5 = nan
-            out = ops.sqrt(x)
-            return _result(out, op, self, 0.5 * ops.power(out, -1.0))  # 1 / (2 sqrt(x))
-        return _result(ops.power(x, k), op, self, ops.power_base_grad(x, k))
+    def __pow__(self, k: Any) -> Value:  # self ** k: a plain-number k is data on the node
+        return apply(ops.pow, self, k)
 
-    def exp(self) -> Value:
-        """e^x; d/dx = e^x. exp(1000) = inf."""
-        out = ops.exp(self.data)
-        return _result(out, "exp", self, out)  # d/dx e^x = e^x
-
-    def log(self) -> Value:
-        """The natural logarithm; d/dx = 1/x. log(0) = -inf, log(-1) = nan."""
-        x = self.data
-        return _result(ops.log(x), "log", self, ops.power(x, -1.0))  # 1/x
-
-    def tanh(self) -> Value:
-        """tanh x; d/dx = 1 - tanh^2 x. Finite for any x (tanh(±1000) = ±1, gradient 0)."""
-        t = ops.tanh(self.data)
-        return _result(t, "tanh", self, (1.0 - t) * (1.0 + t))  # 1 - t^2, without cancellation
-
-    def sigmoid(self) -> Value:
-        """s(x) = 1 / (1 + e^-x); d/dx = s (1 - s). Never overflows."""
-        s = ops.sigmoid(self.data)
-        return _result(s, "sigmoid", self, s * (1.0 - s))  # s (1 - s)
-
-    def relu(self) -> Value:
-        """max(x, 0); d/dx = 1 for x > 0, else 0 (0 at x = 0, as in PyTorch)."""
-        x = self.data
-        return _result(ops.relu(x), "relu", self, ops.step(x))  # 1 if x > 0 else 0
-
-    def sin(self) -> Value:
-        """sin x; d/dx = cos x."""
-        x = self.data
-        return _result(ops.sin(x), "sin", self, ops.cos(x))
-
-    def cos(self) -> Value:
-        """cos x; d/dx = -sin x."""
-        x = self.data
-        return _result(ops.cos(x), "cos", self, -ops.sin(x))
-
-    def __abs__(self) -> Value:  # abs(self)
-        x = self.data
-        return _result(ops.fabs(x), "abs", self, ops.sign(x))
+    exp, log, tanh = _unary(ops.exp), _unary(ops.log), _unary(ops.tanh)
+    sigmoid, relu, __abs__ = _unary(ops.sigmoid), _unary(ops.relu), _unary(ops.abs)
+    sin, cos = _unary(ops.sin), _unary(ops.cos)
 
     def sum(self) -> Value:
         """Reduce a batched Value to a float Value (a float Value is returned as is)."""
-        x = self.data
-        if isinstance(x, float):
-            return self
-        return _result(float(x.sum()), "sum", self, np.ones_like(x))
+        return self if type(self._data) is float else _apply1(ops.sum, self)
 
     # ----------------------------------------------------- derived from the above
 
@@ -200,9 +133,7 @@ class Value:
         return self * -1.0
 
     def __sub__(self, other: Any) -> Value:  # self - other
-        if not isinstance(other, Value):
-            other = _as_data(other)  # a plain number: check it, then negate it as a number
-        return self + (-other)
+        return self + (-(other if isinstance(other, Value) else as_number(other)))
 
     def __rsub__(self, other: Any) -> Value:  # other - self
         return (-self) + other
@@ -228,74 +159,60 @@ class Value:
 
     def mean(self) -> Value:
         """The batch mean of a batched Value (a float Value is returned as is)."""
-        x = self.data
-        if isinstance(x, float):
-            return self
-        return self.sum() * (1.0 / len(x) if len(x) else ops.nan)  # an empty batch: nan, as torch
+        n = None if type(self._data) is float else len(self._data)  # type: ignore[arg-type]
+        return self if n is None else self.sum() * (1.0 / n if n else kernels.nan)
 
-    # ------------------------------------------------------------- comparisons
-    # Compare the data and return a bool, so that `if score > 0:` works.
-    # `==` and `hash` are left as identity: Values live in sets and dicts.
-
-    def __lt__(self, other: Any) -> Any:
-        return self.data < _data_of(other)
-
-    def __le__(self, other: Any) -> Any:
-        return self.data <= _data_of(other)
-
-    def __gt__(self, other: Any) -> Any:
-        return self.data > _data_of(other)
-
-    def __ge__(self, other: Any) -> Any:
-        return self.data >= _data_of(other)
-
+    # Comparisons compare the data and return a bool, so that `if score > 0:` works.
+    # `==` and `hash` stay identity: Values live in sets and dicts.
+    __lt__, __le__ = _comparison(operator.lt, "<"), _comparison(operator.le, "<=")
+    __gt__, __ge__ = _comparison(operator.gt, ">"), _comparison(operator.ge, ">=")
     __hash__ = object.__hash__
 
-    # ------------------------------------------------------------------ misc
-
     def __float__(self) -> float:
-        return float(self.data)
+        result = float(self._data)
+        if modes.tracer is not None:
+            modes.tracer.converted(self, result)
+        return result
 
     def __repr__(self) -> str:
-        return f"Value(data={self.data}, grad={self.grad})"
+        return f"Value(data={self._data}, grad={self.grad})"
 
     def detach(self) -> Value:
         """A new leaf holding the same data: no graph behind it."""
-        return Value(self.data, self.label)
+        new = Value(self._data, self.label)
+        if modes.tracer is not None:
+            modes.tracer.detached(new, self)
+        return new
 
     @property
     def is_leaf(self) -> bool:
         """True for a Value made by the user (or under ``no_grad``), not by an operation."""
         return self._a is None
 
-    # ----------------------------------------------------------------- backward
-
     def backward(self, gradient: Any = None) -> None:
         """Compute d(self)/d(node) for every node that ``self`` depends on.
 
-        ``self.grad`` is seeded with ``gradient`` (default 1.0; for a batched Value
-        also an array with one number per sample). Then, visiting
-        nodes from ``self`` towards the leaves, each node adds
-        ``local derivative * node.grad`` to each operand's ``grad`` (the chain
-        rule, summed over every path).
-
-        * Leaves accumulate: calling ``backward`` twice adds the gradients twice,
-          as in PyTorch. Zero them with ``Module.zero_grad()``.
-        * Intermediate nodes restart from zero on each call, so after a call
-          each holds d(self)/d(node) from that call alone.
+        ``self.grad`` is seeded with ``gradient`` (default 1.0; for a batched Value also
+        an array with one number per sample). Then, from ``self`` towards the leaves,
+        each node adds ``local derivative * node.grad`` to each operand's ``grad``.
+        Leaves accumulate over calls, as in PyTorch (zero them with
+        ``Module.zero_grad()``); intermediate nodes restart from zero on each call.
         """
-        seed = 1.0 if gradient is None else _as_seed(gradient, self.data)
+        seed = 1.0 if gradient is None else kernels.as_seed(gradient, self._data)
         order = topological_order(self)
         for node in order:
             if node._a is not None:
                 node.grad = 0.0  # intermediate: this pass's gradient only
-        if self._a is None:
-            self.grad += seed
-        else:
-            self.grad = seed
-        if _mode.anomaly or any(type(node.data) is not float for node in order):
-            return _backward_general(order)
-        for node in order:  # the chain rule, node by node
+        self.grad = self.grad + seed if self._a is None else seed
+        if modes.mode.anomaly or any(type(node._data) is not float for node in order):
+            grads = {node: node.grad for node in order}
+            chain_rule(order, grads, check=modes.mode.anomaly)
+            for node, g in grads.items():
+                node.grad = g
+            return
+        # The one hand-tuned copy of the walk, for all-float graphs: chain_rule's
+        # arithmetic without its dictionary, hooks and batch checks (twice as fast).
+        for node in order:
             a = node._a
             if a is not None:
                 g = node.grad
@@ -305,89 +222,58 @@ class Value:
                     b.grad += node._db * g
 
 
-def _result(
-    data: Number, op: str, a: Value, da: Any, b: Value | None = None, db: Any = 0.0
-) -> Value:
+def _result(data: Any, op: ops.Op, a: Value, da: Any, b: Any = None, db: Any = 0.0) -> Value:
     """Make the Value an operation returns. Under ``no_grad`` it is a leaf."""
     out = Value.__new__(Value)
-    out.data = data
-    out.grad = 0.0
-    out.label = ""
-    out._id = next(_creation_counter)
-    if not _open_switches or _mode.grad_enabled:
+    out._data, out.grad, out.label, out._id = data, 0.0, "", next(_creation_counter)
+    if not modes.open_switches or modes.mode.grad_enabled:
         out._op, out._a, out._da, out._b, out._db = op, a, da, b, db
     else:
-        out._op, out._a, out._da, out._b, out._db = "", None, 0.0, None, 0.0
-    if _open_switches and _mode.anomaly and not ops.is_finite(data):
-        raise FloatingPointError(
-            f"detect_anomaly: '{op}' produced {data} from inputs "
-            + ", ".join(_describe(p) for p in (a, b) if p is not None)
-        )
+        out._op, out._a, out._da, out._b, out._db = None, None, 0.0, None, 0.0
+        if modes.tracer is not None:
+            modes.tracer.frozen(out)
+    if modes.open_switches and modes.mode.anomaly and not kernels.is_finite(data):
+        operands = ", ".join(_describe(p) for p in (a, b) if p is not None)
+        raise FloatingPointError(f"detect_anomaly: '{op.name}' produced {data} from {operands}")
     return out
 
 
-def _as_seed(gradient: Any, data: Any) -> Number:
-    """Check ``backward(gradient)``: a number, or for a batch one number per sample."""
-    seed: Any = _as_data(gradient)
-    if type(seed) is not float and (type(data) is float or len(seed) != len(data)):
-        holds = "a single number" if type(data) is float else f"a batch of {len(data)}"
-        raise ValueError(
-            f"backward(gradient=...) got an array of {len(seed)} numbers for a Value holding "
-            f"{holds}; pass a number, or an array with one number per sample"
-        )
-    return seed
+def _apply1(op: ops.Op, a: Value) -> Value:
+    x = a._data
+    out = op.forward(x)
+    return _result(out, op, a, op.derivative(x, out))
+
+
+def _apply2(op: ops.Op, a: Value, b: Value) -> Value:
+    x, y = a._data, b._data
+    out = op.forward(x, y)
+    da, db = op.derivative(x, y, out)
+    return _result(out, op, a, da, b, db)
+
+
+def apply(op: ops.Op, *operands: Any) -> Value:
+    """Apply a row of the table to Values (numbers become leaves): ``ops.NAME(...)``.
+
+    ``pow`` with a plain-number exponent becomes ``pow_const``, the exponent kept on the
+    node as ``_const``: ``x ** 2`` has one operand, and k = 2.0.
+    """
+    a = operands[0] if isinstance(operands[0], Value) else Value(operands[0])
+    if op.arity == 1 and not op.constant:
+        return _apply1(op, a)
+    k = operands[1]
+    if op is ops.pow and not isinstance(k, (Value, np.ndarray)):
+        op = ops.pow_const
+    if not op.constant:
+        return _apply2(op, a, k if isinstance(k, Value) else Value(k))
+    k = as_number(k)
+    out = op.forward(a._data, k)
+    node = _result(out, op, a, op.derivative(a._data, k, out))
+    node._const = k
+    return node
 
 
 def _describe(v: Value) -> str:
-    return f"{v.label or 'unlabelled'}={v.data}"
-
-
-def _backward_general(order: list[Value]) -> None:
-    """The backward loop for batched graphs and for ``detect_anomaly``.
-
-    The same chain rule as in ``Value.backward``, plus two things the all-float
-    loop does not need: a float node used by a whole batch receives the *sum*
-    of the batch's gradients, and under ``detect_anomaly`` the first NaN or inf
-    gradient raises.
-    """
-    check = _mode.anomaly
-    for node in order:
-        a = node._a
-        if a is not None:
-            g = node.grad
-            _accumulate(node, a, node._da, g, check)
-            if node._b is not None:
-                _accumulate(node, node._b, node._db, g, check)
-
-
-def _accumulate(node: Value, child: Value, local: Any, g: Any, check: bool) -> None:
-    """One chain-rule step of ``_backward_general``: ``child.grad += local * g``."""
-    d = local * g
-    if type(d) is not float and type(child.data) is float:
-        d = float(d.sum())  # a float used by a whole batch: sum its gradients
-    if check and not ops.is_finite(d):
-        raise FloatingPointError(
-            f"detect_anomaly: backward through '{node._op}' "
-            f"(node {_describe(node)}, grad {g}) gave a non-finite gradient {d} "
-            f"for operand {_describe(child)} (local derivative {local})"
-        )
-    child.grad += d
-
-
-def _data_of(x: Any) -> Any:
-    """What a Value is compared with: another Value's data, or a real number (or array)."""
-    if isinstance(x, Value):
-        return x.data
-    if isinstance(x, (*_REAL_TYPES, np.ndarray)):
-        return x
-    raise TypeError(f"a Value compares with a Value or a real number, got {type(x).__name__}")
-
-
-def _format_exponent(k: Number) -> str:
-    """'2' for 2.0, '-1' for -1.0, else the exact repr (so float() reads it back)."""
-    if isinstance(k, float) and k.is_integer() and abs(k) < 1e15:
-        return str(int(k))
-    return repr(k)
+    return f"{v.label or 'unlabelled'}={v._data}"
 
 
 _creation = operator.attrgetter("_id")
@@ -396,10 +282,9 @@ _creation = operator.attrgetter("_id")
 def topological_order(root: Value) -> list[Value]:
     """Every node ``root`` depends on, ``root`` first, each node before its operands.
 
-    A node is always created after its operands, so sorting the reachable nodes
-    by creation number, newest first, is a topological order. The nodes are
-    found with an explicit stack: no recursion, so a graph a million nodes deep
-    is fine.
+    A node is always created after its operands, so sorting the reachable nodes by
+    creation number, newest first, is a topological order. An explicit stack finds them:
+    no recursion, so a graph a million nodes deep is fine.
     """
     seen = {root}
     stack = [root]
@@ -412,74 +297,5 @@ def topological_order(root: Value) -> list[Value]:
     return sorted(seen, key=_creation, reverse=True)
 
 
-class _Switch(ContextDecorator):
-    """A context manager and decorator that sets one per-thread flag, then restores it.
-
-    The value to restore goes on a per-thread stack, so one instance (say, a
-    decorated function) may be entered by several threads at once.
-    """
-
-    _flag = ""
-    _on = False
-
-    def __new__(cls, func: Any = None) -> Any:
-        """``no_grad()`` is a context manager or decorator; bare ``@no_grad`` works too."""
-        switch = super().__new__(cls)
-        if func is None:
-            return switch
-        if not callable(func):
-            raise TypeError(f"{cls.__name__}() takes no arguments, got {type(func).__name__}")
-        return switch(func)  # used as @no_grad without parentheses
-
-    def __enter__(self) -> _Switch:
-        global _open_switches
-        with _switch_lock:
-            _open_switches += 1
-        _mode.saved.append(getattr(_mode, self._flag))
-        setattr(_mode, self._flag, self._on)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        global _open_switches
-        setattr(_mode, self._flag, _mode.saved.pop())
-        with _switch_lock:
-            _open_switches -= 1
-
-
-class no_grad(_Switch):
-    """Record no graph: results are leaves. A context manager or a decorator; per thread.
-
-    >>> with no_grad():
-    ...     y = Value(2.0) * 3
-    >>> y._prev
-    ()
-    """
-
-    _flag, _on = "grad_enabled", False
-
-
-class enable_grad(_Switch):
-    """Record the graph again inside a ``no_grad`` block."""
-
-    _flag, _on = "grad_enabled", True
-
-
-class detect_anomaly(_Switch):
-    """Raise ``FloatingPointError`` at the first operation or backward step giving NaN or inf."""
-
-    _flag, _on = "anomaly", True
-
-
-def is_grad_enabled() -> bool:
-    """False inside ``no_grad`` (in this thread)."""
-    return _mode.grad_enabled
-
-
-__all__ = [
-    "Value",
-    "no_grad",
-    "enable_grad",
-    "detect_anomaly",
-    "is_grad_enabled",
-    "topological_order",
-]
+__all__ = ["Value", "no_grad", "enable_grad", "detect_anomaly", "is_grad_enabled"]
+__all__ += ["topological_order", "chain_rule", "apply", "as_number"]

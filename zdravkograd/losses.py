@@ -56,7 +56,7 @@ def _targets(targets: Any, n: int, what: str) -> np.ndarray:
 
 
 def _is_batched(scores: Any) -> bool:
-    return isinstance(scores, Value) and not isinstance(scores.data, float)
+    return isinstance(scores, Value) and not isinstance(scores._data, float)
 
 
 def _reduce(losses: Any, reduction: str) -> Any:
@@ -76,9 +76,9 @@ def _scores(scores: Any, what: str) -> tuple[bool, Any, int]:
     if isinstance(scores, list) and len(scores) == 1 and _is_batched(scores[0]):
         scores = scores[0]  # what Linear(n, 1) returns on a batch: [one batched Value]
     if isinstance(scores, Value):
-        if isinstance(scores.data, float):
+        if isinstance(scores._data, float):
             return False, [scores], 1
-        return True, scores, len(scores.data)
+        return True, scores, len(scores._data)
     try:
         seq = list(scores)
     except TypeError:
@@ -101,7 +101,7 @@ def _max_shift(zs: Sequence[Value]) -> Value:
     for z in zs[1:]:
         m = m + (z - m).relu()
     shift = m.detach()
-    data = shift.data
+    data = shift._data
     if isinstance(data, np.ndarray):
         if not np.all(np.isfinite(data)):
             return Value(np.where(np.isfinite(data), data, 0.0))
@@ -209,7 +209,7 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Any:
     rows = list(logits)
     if not rows:
         raise ValueError("cross_entropy: no logits")
-    if all(isinstance(z, Value) for z in rows) and not isinstance(rows[0].data, float):
+    if all(isinstance(z, Value) for z in rows) and not isinstance(rows[0]._data, float):
         return _cross_entropy_batched(rows, target, reduction)
     if all(isinstance(z, (Value, int, float)) for z in rows):  # one sample
         idx = _class_index(target, len(rows))
@@ -233,7 +233,7 @@ def _class_index(t: Any, n_classes: int) -> int:
 
 
 def _cross_entropy_batched(zs: list[Value], target: Any, reduction: str) -> Any:
-    n = np.size(zs[0].data)
+    n = np.size(zs[0]._data)
     t = np.asarray(target)
     if t.shape != (n,) or t.dtype.kind not in "iu":
         raise ValueError(f"cross_entropy: need {n} integer class indices, got shape {t.shape}")

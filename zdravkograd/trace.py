@@ -33,9 +33,19 @@ from typing import Any
 
 import numpy as np
 
-from zdravkograd.engine import Number, Value, _as_data, topological_order
+from zdravkograd.engine import Number, Value, as_number, chain_rule, topological_order
+from zdravkograd.symbolic import Sym, text
 
-__all__ = ["BackwardTrace", "Step", "Update", "trace_backward", "format_number", "node_names"]
+__all__ = [
+    "BackwardTrace",
+    "Step",
+    "Update",
+    "trace_backward",
+    "format_number",
+    "node_names",
+    "local_formula",
+    "is_zero",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,7 +116,7 @@ class BackwardTrace:
             lines.append(f"  {step.index + 1}. {n[step.node]}.grad = {format_number(step.grad)}")
             for u in step.updates:
                 line = "       " + self.describe(u, step.node)
-                if not _is_zero(u.before):
+                if not is_zero(u.before):
                     line += f"  ({n[u.operand]}.grad: {format_number(u.before)} → "
                     line += f"{format_number(u.after)})"
                 lines.append(line)
@@ -128,27 +138,29 @@ def trace_backward(
     """
     if not isinstance(root, Value):
         raise TypeError(f"trace_backward() takes a Value, got {type(root).__name__}")
-    seed: Number = 1.0 if gradient is None else _as_data(gradient)
+    seed: Number = 1.0 if gradient is None else as_number(gradient)
     order = topological_order(root)
     grads: dict[Value, Number] = {}
     for node in order:
         grads[node] = node.grad if node._a is None and not zero_leaves else 0.0
     grads[root] = grads[root] + seed if root._a is None else seed
     steps: list[Step] = []
-    for node in order:
-        if node._a is None:
-            continue
-        g = grads[node]
-        updates = []
-        for slot, (child, local) in enumerate(zip(node._prev, node._local)):
-            d = local * g
-            if type(child.data) is float and type(d) is not float:
-                d = float(np.sum(d))  # a float used by a whole batch: sum its gradients
-            before = grads[child]
-            after = before + d
-            grads[child] = after
-            updates.append(Update(child, slot, local, g, d, before, after))
-        steps.append(Step(len(steps), node, g, tuple(updates)))
+    updates: list[Update] = []
+    current: list[Any] = [None, None]  # the node whose updates are being recorded, its grad
+
+    def close_step() -> None:
+        if updates:
+            steps.append(Step(len(steps), current[0], current[1], tuple(updates)))
+            updates.clear()
+
+    def record(node: Value, slot: int, child: Value, local: Any, g: Any, d: Any, *ba: Any) -> None:
+        if node is not current[0]:
+            close_step()
+            current[:] = [node, g]
+        updates.append(Update(child, slot, local, g, d, ba[0], ba[1]))
+
+    chain_rule(order, grads, record=record)  # the engine's own walk, recording every update
+    close_step()
     if apply:
         for node in order:
             node.grad = grads[node]
@@ -160,7 +172,7 @@ def trace_backward(
 # ------------------------------------------------------------------ formatting
 
 
-def _is_zero(x: Number) -> bool:
+def is_zero(x: Number) -> bool:
     return bool(np.all(np.asarray(x) == 0))
 
 
@@ -211,34 +223,17 @@ def formula_name(name: str) -> str:
 def local_formula(node: Value, slot: int, names: dict[Value, str]) -> str:
     """The local derivative d node / d operand as a formula in the nodes' names.
 
-    For ``out = a * b``: slot 0 gives ``b.data``. For ``out = tanh(x)``: ``(1 − out.data²)``.
+    It is the op table's rule (:mod:`zdravkograd.ops`) evaluated on symbols: for
+    ``out = a * b``, slot 0 gives ``b.data``; for ``out = tanh(x)``, ``(1 − out.data)·(1 +
+    out.data)``.
     """
-    prev = node._prev
-    x = names.get(prev[0], "x") if prev else "x"
-    y = names.get(prev[1], "y") if len(prev) > 1 else "y"
-    o = names.get(node, "out")
     op = node._op
-    if op in ("+", "sum"):
-        return "1"
-    if op == "*":
-        return f"{y}.data" if slot == 0 else f"{x}.data"
-    if op == "**":
-        return f"{y}.data·{x}.data^({y}.data−1)" if slot == 0 else f"{o}.data·ln({x}.data)"
-    if op.startswith("**"):
-        k = float(op[2:])
-        if k == 2.0:
-            return f"2·{x}.data"
-        km1 = k - 1.0
-        km1_text = str(int(km1)) if km1.is_integer() else format_number(km1)
-        return f"{op[2:]}·{x}.data^{km1_text}" if km1_text != "1" else f"{op[2:]}·{x}.data"
-    formulas = {
-        "exp": f"{o}.data",
-        "log": f"1/{x}.data",
-        "tanh": f"(1 − {o}.data²)",
-        "sigmoid": f"{o}.data·(1 − {o}.data)",
-        "relu": f"[{x}.data > 0]",
-        "sin": f"cos({x}.data)",
-        "cos": f"−sin({x}.data)",
-        "abs": f"sign({x}.data)",
-    }
-    return formulas.get(op, f"∂{o}/∂{x if slot == 0 else y}")
+    if op is None:
+        raise ValueError("local_formula: a leaf has no local derivative")
+    prev = node._prev
+    keys = ["x", "y"][: len(prev)]
+    shown = {key: f"{names.get(v, key)}.data" for key, v in zip(keys, prev)}
+    shown["out"] = f"{names.get(node, 'out')}.data"
+    const = node._const if op.constant else None
+    local = op.locals(tuple(Sym.var(key) for key in keys), Sym.var("out"), const)[slot]
+    return text(local, shown)

@@ -33,11 +33,12 @@ import numpy as np
 from zdravkograd.engine import Number, Value
 from zdravkograd.trace import (
     BackwardTrace,
-    _is_zero,
     format_number,
+    is_zero,
     local_formula,
     trace_backward,
 )
+from zdravkograd.viz.graph import op_text
 
 __all__ = ["explain", "Explanation", "Path", "PathGroup"]
 
@@ -105,7 +106,7 @@ class Explanation:
         if self.count == 0:
             return f"∂{r}/∂{x} = 0: {x} is not used on the way to {r} (no path leads there)."
         seed = self.trace.seed
-        seed_is_one = _is_zero(np.asarray(seed) - 1.0)
+        seed_is_one = is_zero(np.asarray(seed) - 1.0)
         seed_note = "" if seed_is_one else f" (times the seed {format_number(seed)})"
         lines = [
             f"∂{r}/∂{x} = the sum over {self.count:,} {plural} from {x} to {r} of the "
@@ -141,7 +142,7 @@ class Explanation:
                 v = n[gr.via]
                 sym = local_formula(gr.via, gr.slot, n)
                 lines.append(
-                    f"  via {v} ({gr.via._op}), {gr.count:,} "
+                    f"  via {v} ({op_text(gr.via)}), {gr.count:,} "
                     f"{'path' if gr.count == 1 else 'paths'}: ∂{v}/∂{x} × ∂{r}/∂{v} = "
                     f"{sym} × {v}.grad = {format_number(gr.local)} × "
                     f"{format_number(gr.downstream)} = {format_number(gr.total)}"

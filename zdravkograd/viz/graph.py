@@ -16,13 +16,13 @@ from typing import Any
 
 import numpy as np
 
+from zdravkograd import ops
 from zdravkograd._optional import require_extra
 from zdravkograd.engine import Value, topological_order
 
-__all__ = ["draw_dot", "collect_nodes"]
+__all__ = ["draw_dot", "collect_nodes", "collapse_sums", "Collapsed", "format_value", "op_text"]
 
 COLOR_MODES = ("grad", "sign", "magnitude", None)
-_OP_SYMBOLS = {"+": "+", "*": "×", "**": "^", "sum": "Σ", "": ""}
 _FONT = "Helvetica,Arial,sans-serif"
 _HIGHLIGHT = "#e8590c"
 _EDGE = "#868e96"
@@ -50,7 +50,7 @@ def collect_nodes(roots: Value | Sequence[Value]) -> list[Value]:
 # ----------------------------------------------------------------- formatting
 
 
-def _fmt(x: Any) -> str:
+def format_value(x: Any) -> str:
     """``%.4f`` as in the record nodes; a batch shows its size and first value."""
     if isinstance(x, np.ndarray):
         return f"[{len(x)}] {x[0]:.4f}…" if len(x) else "[0]"
@@ -64,12 +64,10 @@ def _escape_record(text: str) -> str:
     return text
 
 
-def _op_text(op: str) -> str:
-    if op in _OP_SYMBOLS:
-        return _OP_SYMBOLS[op]
-    if op.startswith("**"):
-        return "^" + op[2:]
-    return op
+def op_text(v: Value) -> str:
+    """The label of ``v``'s operation, from its row of the op table (``×``, ``tanh``, ``^2``);
+    '' for a leaf."""
+    return "" if v._op is None else v._op.label(v)
 
 
 def _magnitude(g: Any) -> float:
@@ -110,7 +108,7 @@ def _fill(g: Any, scale: float, mode: str | None) -> str:
 
 
 @dataclass
-class _Collapsed:
+class Collapsed:
     """Neuron sums folded into one node each."""
 
     hidden: set[Value] = field(default_factory=set)  # nodes not drawn
@@ -119,7 +117,7 @@ class _Collapsed:
     owner: dict[Value, Value] = field(default_factory=dict)  # hidden node -> its sum root
 
 
-def _collapse(nodes: list[Value], roots: set[Value]) -> _Collapsed:
+def collapse_sums(nodes: list[Value], roots: set[Value]) -> Collapsed:
     """Find every dot product ``Σ w_i x_i + b`` and fold it into its final '+' node.
 
     A chain (or tree) of '+' nodes whose inner nodes feed only each other becomes
@@ -128,18 +126,23 @@ def _collapse(nodes: list[Value], roots: set[Value]) -> _Collapsed:
     (the ``x``) becomes the inputs of the folded node.
     """
     uses: dict[Value, int] = {}
-    parent_op: dict[Value, str] = {}
+    parent_op: dict[Value, Any] = {}
     for node in nodes:
         for child in node._prev:
             uses[child] = uses.get(child, 0) + 1
             parent_op[child] = node._op
 
     def inner(v: Value) -> bool:  # a '+' that only feeds another '+'
-        return v._op == "+" and uses.get(v, 0) == 1 and parent_op.get(v) == "+" and v not in roots
+        return (
+            v._op is ops.add
+            and uses.get(v, 0) == 1
+            and parent_op.get(v) is ops.add
+            and v not in roots
+        )
 
-    out = _Collapsed()
+    out = Collapsed()
     for top in nodes:
-        if top._op != "+" or inner(top):
+        if top._op is not ops.add or inner(top):
             continue
         tree: list[Value] = []
         terms: list[Value] = []
@@ -154,7 +157,7 @@ def _collapse(nodes: list[Value], roots: set[Value]) -> _Collapsed:
         folded: list[Value] = []
         for t in terms:
             single = uses.get(t, 0) == 1 and t not in roots
-            if single and t._op == "*":
+            if single and t._op is ops.mul:
                 a, b = t._prev
                 weight = next(
                     (w for w in (a, b) if w._a is None and uses.get(w, 0) == 1 and w is not t),
@@ -170,7 +173,7 @@ def _collapse(nodes: list[Value], roots: set[Value]) -> _Collapsed:
                 folded.append(t)
                 continue
             inputs.append(t)
-        products = sum(1 for t in folded if t._op == "*")
+        products = sum(1 for t in folded if t._op is ops.mul)
         if products < 2:  # a single product is just drawn as it is
             continue
         for v in [*tree[1:], *folded, *params]:  # tree[0] is top itself
@@ -232,7 +235,7 @@ def draw_dot(
         raise ValueError(f"draw_dot(): color must be one of {COLOR_MODES}, got {color!r}")
     nodes = collect_nodes(root)
     roots = {root} if isinstance(root, Value) else set(root)
-    folded = _collapse(nodes, roots) if collapse else _Collapsed()
+    folded = collapse_sums(nodes, roots) if collapse else Collapsed()
     drawn = [v for v in nodes if v not in folded.hidden]
     if max_nodes is not None and len(drawn) > max_nodes:
         hint = "" if collapse else ", or collapse=True to fold each neuron into one node"
@@ -265,9 +268,9 @@ def draw_dot(
     horizontal = rankdir in ("LR", "RL")
 
     def record(v: Value, head: str) -> str:
-        fields = [_escape_record(head), f"data {_fmt(v.data)}"]
+        fields = [_escape_record(head), f"data {format_value(v.data)}"]
         if show_grad:
-            fields.append(f"grad {_fmt(v.grad)}")
+            fields.append(f"grad {format_value(v.grad)}")
         body = " | ".join(fields)
         return "{ " + body + " }" if horizontal else body
 
@@ -311,12 +314,13 @@ def draw_dot(
             id=f"val{v._id}",
             **style,
         )
-        if v._op:
+        if v._op is not None:
             op = f"{vid}op"
+            text = op_text(v)
             dot.node(
                 op,
-                _op_text(v._op),
-                shape="circle" if len(_op_text(v._op)) <= 2 else "ellipse",
+                text,
+                shape="circle" if len(text) <= 2 else "ellipse",
                 width="0.3",
                 height="0.3",
                 margin="0.02",

@@ -18,19 +18,20 @@ import re
 from typing import Any
 
 from zdravkograd.engine import Value
+from zdravkograd.symbolic import number_text
 from zdravkograd.trace import (
     BackwardTrace,
-    _is_zero,
     format_number,
+    is_zero,
     local_formula,
     trace_backward,
 )
-from zdravkograd.viz.graph import _collapse, _Collapsed, _fmt, _op_text, draw_dot
+from zdravkograd.viz.graph import Collapsed, collapse_sums, draw_dot, format_value, op_text
 
 __all__ = ["backprop_html", "viewer_data"]
 
 
-def viewer_data(trace: BackwardTrace, folded: _Collapsed | None = None) -> dict[str, Any]:
+def viewer_data(trace: BackwardTrace, folded: Collapsed | None = None) -> dict[str, Any]:
     """The JSON the page replays: the nodes, and one entry per step of the pass.
 
     Step 0 seeds the root's gradient; then each node that has operands passes its
@@ -43,7 +44,7 @@ def viewer_data(trace: BackwardTrace, folded: _Collapsed | None = None) -> dict[
     nodes pass the gradient on unchanged (local derivative 1, exactly), so each
     weight receives ``x.data × neuron.grad`` and each input ``w.data × neuron.grad``.
     """
-    folded = folded if folded is not None else _Collapsed()
+    folded = folded if folded is not None else Collapsed()
     owner = folded.owner
     params = {p for ps in folded.params.values() for p in ps}
     # inside formulas a hidden node goes by the name of its neuron (its gradient is the same)
@@ -55,7 +56,7 @@ def viewer_data(trace: BackwardTrace, folded: _Collapsed | None = None) -> dict[
 
     def grad_view(g: Any) -> dict[str, str]:
         exact = repr(float(g)) if not hasattr(g, "__len__") else repr(list(map(float, g)))
-        return {"short": format_number(g), "four": _fmt(g), "exact": exact}
+        return {"short": format_number(g), "four": format_value(g), "exact": exact}
 
     shown = [v for v in trace.order if v not in owner or v in params]
     nodes = [
@@ -63,8 +64,8 @@ def viewer_data(trace: BackwardTrace, folded: _Collapsed | None = None) -> dict[
             "id": v._id,
             "name": trace.names[v],
             "data": format_number(v.data),
-            "op": "Σ" if v in folded.inputs else v._op,
-            "opText": "Σ w·x + b" if v in folded.inputs else _op_text(v._op),
+            "op": "Σ" if v in folded.inputs else (v._op.name if v._op is not None else ""),
+            "opText": "Σ w·x + b" if v in folded.inputs else op_text(v),
             "leaf": v._a is None,
             "param": v in params,
         }
@@ -92,7 +93,7 @@ def viewer_data(trace: BackwardTrace, folded: _Collapsed | None = None) -> dict[
             if u.operand in owner and u.operand not in params:
                 continue  # a node inside a neuron: not shown
             accumulate = ""
-            if not _is_zero(u.before):
+            if not is_zero(u.before):
                 accumulate = (
                     f"{names[u.operand]}.grad was {format_number(u.before)}, "
                     f"now {format_number(u.after)} (gradients add up)"
@@ -144,18 +145,15 @@ def viewer_data(trace: BackwardTrace, folded: _Collapsed | None = None) -> dict[
 
 
 def _describe_op(v: Value, names: dict[Value, str]) -> str:
-    """``a × b``, ``tanh(n)``, ``x^2``: how ``v`` was computed, in names."""
+    """``a × b``, ``tanh(n)``, ``x ^ 2``: how ``v`` was computed, in names (from its row)."""
     prev = [names[c] for c in v._prev]
     op = v._op
-    if op == "+":
-        return f"{prev[0]} + {prev[1]}"
-    if op == "*":
-        return f"{prev[0]} × {prev[1]}"
-    if op == "**":
-        return f"{prev[0]} ^ {prev[1]}"
-    if op.startswith("**"):
-        return f"{prev[0]} ^ {op[2:]}"
-    return f"{op}({', '.join(prev)})"
+    assert op is not None
+    if op.constant:
+        return f"{prev[0]} {op.text} {number_text(v._const)}"
+    if len(prev) == 2 and not op.text.isidentifier():
+        return f"{prev[0]} {op.text} {prev[1]}"
+    return f"{op.name}({', '.join(prev)})"
 
 
 def _clean_svg(svg: str) -> str:
@@ -218,7 +216,7 @@ def backprop_html(
     finally:
         for v, g in saved.items():
             v.grad = g
-    folded = _collapse(trace.order, {root}) if collapse else None
+    folded = collapse_sums(trace.order, {root}) if collapse else None
     data = viewer_data(trace, folded)
     heading = title or f"Backpropagation through {trace.names[root]}, step by step"
     page = (

@@ -1,0 +1,67 @@
+"""The chain rule, once: the walk behind ``backward()``, ``gradients()`` and ``trace_backward``.
+
+``Value.backward()`` on an all-float graph runs its own hand-tuned copy of the same loop
+(see ``engine.py``); every other pass comes here, with hooks for what it needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from zdravkograd import operators as kernels
+from zdravkograd import ops
+
+
+def _describe(v: Any) -> str:
+    return f"{v.label or 'unlabelled'}={v._data}"
+
+
+def chain_rule(
+    order: list[Any],
+    grads: dict[Any, Any],
+    *,
+    locals_of: Callable[[Any], tuple[Any, ...]] | None = None,
+    through: set[Any] | None = None,
+    check: bool = False,
+    record: Callable[..., None] | None = None,
+) -> None:
+    """The chain rule over ``order`` (each node before its operands), kept in ``grads``.
+
+    Each node that has a gradient in ``grads`` adds ``local * gradient`` to its operands'
+    entries (a first contribution is stored as is); a float operand used by a batch
+    receives the batch's sum. The hooks:
+
+    * ``locals_of(node)``: the local derivatives (default: the numbers stored on the
+      node; ``gradients(create_graph=True)`` evaluates the table's rule on Values);
+    * ``through``: only these nodes pass or receive gradients;
+    * ``check``: raise at the first NaN or inf contribution (``detect_anomaly``);
+    * ``record(node, slot, operand, local, grad, contribution, before, after)``, called
+      after each update (``trace_backward``).
+    """
+    for node in order:
+        if node._a is None or node not in grads or (through is not None and node not in through):
+            continue
+        g = grads[node]
+        local = node._local if locals_of is None else locals_of(node)
+        for slot, (child, d_local) in enumerate(zip(node._prev, local)):
+            if through is not None and child not in through:
+                continue
+            d = d_local * g
+            if type(child._data) is float and type(ops.data(d)) is not float:
+                d = float(d.sum()) if isinstance(d, np.ndarray) else d.sum()  # the batch sum
+            if check and not kernels.is_finite(ops.data(d)):
+                raise FloatingPointError(
+                    f"detect_anomaly: backward through {ops.describe(node)} (node "
+                    f"{_describe(node)}, grad {g}) gave a non-finite gradient {d} for operand "
+                    f"{_describe(child)} (local derivative {d_local})"
+                )
+            before = grads.get(child)
+            grads[child] = after = d if before is None else before + d
+            if record is not None:
+                record(node, slot, child, d_local, g, d, before, after)
+
+
+__all__ = ["chain_rule"]
