@@ -114,16 +114,14 @@ def relu(x):
     """max(x, 0); relu(nan) = nan as in PyTorch."""
     if type(x) is float:
         return 0.0 if x <= 0.0 else x
-    with np.errstate(all="ignore"):
-        return np.maximum(x, 0.0)  # the same bits as np.where(x <= 0, 0, x), 3x faster
+    return np.maximum(x, 0.0)  # the same bits as np.where(x <= 0, 0, x), 3x faster
 
 
 def step(x):
     """0 where x <= 0 else 1: the derivative of relu (0 at 0 and 1 at nan, as in PyTorch)."""
     if type(x) is float:
         return 0.0 if x <= 0.0 else 1.0
-    with np.errstate(all="ignore"):
-        return np.where(x <= 0.0, 0.0, 1.0)
+    return np.where(x <= 0.0, 0.0, 1.0)  # (comparisons with nan raise no warning)
 
 
 def sign(x):
@@ -132,8 +130,7 @@ def sign(x):
         if x > 0.0:
             return 1.0
         return -1.0 if x < 0.0 else 0.0
-    with np.errstate(all="ignore"):
-        return np.where(np.isnan(x), 0.0, np.sign(x))
+    return np.where(np.isnan(x), 0.0, np.sign(x))
 
 
 def fabs(x):

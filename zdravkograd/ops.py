@@ -33,6 +33,7 @@ New operations are one call of :func:`define_op`.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import keyword
 import math
@@ -46,6 +47,7 @@ import numpy as np
 from zdravkograd import engine  # circular on purpose: engine reads this table; Value at call time
 from zdravkograd import operators as kernels
 from zdravkograd.symbolic import Sym, number_text
+from zdravkograd.symbolic import text as symbolic_text
 
 __all__ = [
     "Op",
@@ -178,6 +180,8 @@ def _is_zero_constant(x: Any) -> bool:
 
 def step(x: Any) -> Any:
     """1 where ``x > 0``, else 0 (also at 0; 1 at nan): the derivative of relu."""
+    if type(x) is float:  # the common case first: relu's rule in the eager engine
+        return kernels.step(x)
     x = data(x)
     if isinstance(x, Sym):
         return Sym.call(kernels.step, lambda t: f"[{t} > 0]", x)
@@ -212,6 +216,20 @@ def sqrt(x: Any) -> Any:
 # ------------------------------------------------------------------------ the table
 
 
+def _quiet(rule: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``rule`` on arrays under ``np.errstate(all="ignore")``: IEEE answers, no warnings."""
+
+    @functools.wraps(rule)
+    def quiet(*args: Any) -> Any:
+        if any(isinstance(a, np.ndarray) for a in args):
+            with np.errstate(all="ignore"):
+                return rule(*args)
+        return rule(*args)
+
+    return quiet
+
+
+@_quiet
 def _pow_dx(x: Any, k: Any) -> Any:
     """d(x^k)/dx = k x^(k-1); 0 where k = 0, as in PyTorch (even at x = 0: there the
     formula is taken at base 1, so that neither it nor its own derivative meets 0 · inf)."""
@@ -219,6 +237,7 @@ def _pow_dx(x: Any, k: Any) -> Any:
     return where(k0, 0.0, k * pow(where(k0 & (data(x) == 0.0), 1.0, x), k - 1.0))
 
 
+@_quiet
 def _pow_dk(x: Any, k: Any, out: Any) -> Any:
     """d(x^k)/dk = x^k ln x; 0 where x = 0 and k >= 0, as in PyTorch (base 1 there)."""
     m = (data(x) == 0.0) & (data(k) >= 0.0)
@@ -275,7 +294,29 @@ TABLE: dict[str, Op] = {
 }
 """Every operation by name: the built-in rows above, then those of :func:`define_op`."""
 
-_RESERVED = set(TABLE) | {name for name in __all__} | {"engine", "kernels", "np", "math"}
+
+def rule_text(op: Op, k: float | None = None) -> list[str]:
+    """The local derivatives of ``op`` as formulas in x, y and out (for ``pow_const``, at
+    the exponent ``k``): the row's rule evaluated on symbols, as the viewer shows it."""
+    operands = tuple(Sym.var(n) for n in "xy"[: op.arity])
+    return [symbolic_text(t) for t in op.locals(operands, Sym.var("out"), k)]
+
+
+def rules_markdown() -> list[str]:
+    """The built-in rules as Markdown table rows, generated from the table (docs/backprop.md
+    prints them; a test checks that the page and the table agree)."""
+    rows = ["| op | shown as | d out / d x | d out / d y |", "| --- | --- | --- | --- |"]
+    for op in TABLE.values():
+        if not op.builtin:
+            continue
+        for k in (3.0, 0.5) if op.constant else (None,):
+            terms = [f"`{t}`" for t in rule_text(op, k)] + [""]
+            name = f"`{op.name}` (k = {number_text(k)})" if op.constant else f"`{op.name}`"
+            rows.append(f"| {name} | {op.text} | {terms[0]} | {terms[1]} |")
+    return rows
+
+
+_RESERVED = set(TABLE) | set(__all__) | {"rule_text", "rules_markdown", "describe", "engine"}
 _methods: set[str] = set()  # Value methods define_op added (so a redefinition may replace them)
 
 

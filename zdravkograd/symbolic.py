@@ -1,7 +1,7 @@
 """Symbols: run a rule of the op table on names instead of numbers, to write it out.
 
 Each row of :mod:`zdravkograd.ops` states its local derivative once, as a Python
-expression such as ``(1.0 - out) * (1.0 + out)``. Evaluated on floats or arrays it gives
+expression (tanh's is written with ``out``, the result). Evaluated on floats or arrays it gives
 the eager engine's numbers; on Values, a graph (higher-order gradients). Evaluated on
 :class:`Sym` objects it gives an expression tree, which this module writes out two ways:
 
@@ -229,6 +229,8 @@ def _text(s: Any, names: dict[str, str]) -> tuple[str, int]:
         lt = f"({lt})"
     if rl < level or (rl == level and symbol in ("-", "/", "**")):
         rt = f"({rt})"
+    if symbol == "*" and rt.startswith("1/"):
+        return f"{lt}/{rt[2:]}", level  # a·(1/b) reads a/b
     return lt + _SHOW[symbol] + rt, level
 
 

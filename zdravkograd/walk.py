@@ -21,7 +21,7 @@ def _describe(v: Any) -> str:
 
 def chain_rule(
     order: list[Any],
-    grads: dict[Any, Any],
+    grads: dict[Any, Any] | None,
     *,
     locals_of: Callable[[Any], tuple[Any, ...]] | None = None,
     through: set[Any] | None = None,
@@ -32,7 +32,8 @@ def chain_rule(
 
     Each node that has a gradient in ``grads`` adds ``local * gradient`` to its operands'
     entries (a first contribution is stored as is); a float operand used by a batch
-    receives the batch's sum. The hooks:
+    receives the batch's sum. ``grads=None`` keeps the gradients in the nodes' ``.grad``
+    instead, as ``Value.backward()`` wants. The hooks:
 
     * ``locals_of(node)``: the local derivatives (default: the numbers stored on the
       node; ``gradients(create_graph=True)`` evaluates the table's rule on Values);
@@ -41,27 +42,44 @@ def chain_rule(
     * ``record(node, slot, operand, local, grad, contribution, before, after)``, called
       after each update (``trace_backward``).
     """
+
+    def update(node: Any, slot: int, child: Any, d_local: Any, g: Any) -> None:
+        d = d_local * g
+        if type(child._data) is float and type(d) is not float:  # a float used by a batch
+            if type(d) is np.ndarray:
+                d = float(d.sum())  # receives the batch's sum
+            elif type(d._data) is not float:
+                d = d.sum()  # (a Value holding a batch, in a higher-order pass)
+        if check and not kernels.is_finite(ops.data(d)):
+            raise FloatingPointError(
+                f"detect_anomaly: backward through {ops.describe(node)} (node "
+                f"{_describe(node)}, grad {g}) gave a non-finite gradient {d} for operand "
+                f"{_describe(child)} (local derivative {d_local})"
+            )
+        if grads is None:  # backward(): straight into .grad
+            child.grad += d
+            return
+        before = grads.get(child)
+        grads[child] = after = d if before is None else before + d
+        if record is not None:
+            record(node, slot, child, d_local, g, d, before, after)
+
     for node in order:
-        if node._a is None or node not in grads or (through is not None and node not in through):
+        a = node._a
+        if a is None:
             continue
-        g = grads[node]
-        local = node._local if locals_of is None else locals_of(node)
-        for slot, (child, d_local) in enumerate(zip(node._prev, local)):
-            if through is not None and child not in through:
-                continue
-            d = d_local * g
-            if type(child._data) is float and type(ops.data(d)) is not float:
-                d = float(d.sum()) if isinstance(d, np.ndarray) else d.sum()  # the batch sum
-            if check and not kernels.is_finite(ops.data(d)):
-                raise FloatingPointError(
-                    f"detect_anomaly: backward through {ops.describe(node)} (node "
-                    f"{_describe(node)}, grad {g}) gave a non-finite gradient {d} for operand "
-                    f"{_describe(child)} (local derivative {d_local})"
-                )
-            before = grads.get(child)
-            grads[child] = after = d if before is None else before + d
-            if record is not None:
-                record(node, slot, child, d_local, g, d, before, after)
+        g = node.grad if grads is None else grads.get(node)
+        if g is None or (through is not None and node not in through):
+            continue
+        b = node._b
+        if locals_of is None:
+            da, db = node._da, node._db
+        else:
+            da, db = (*locals_of(node), None)[:2]
+        if through is None or a in through:
+            update(node, 0, a, da, g)
+        if b is not None and (through is None or b in through):
+            update(node, 1, b, db, g)
 
 
 __all__ = ["chain_rule"]
