@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 
-import zdravkograd
+from zdravkograd import compile, compile_step  # noqa: F401  (the compiled mode is built in)
 from zdravkograd.engine import Value
 from zdravkograd.nn import MLP
 from zdravkograd.train import DEFAULT_LR, accuracy, best_mode, fit, scores, svm_loss
@@ -92,8 +92,6 @@ def test_scalar_and_batched_give_the_same_loss_and_gradients():
 
 @pytest.mark.parametrize("other", ["batched", "compiled"])
 def test_modes_train_identically(other):
-    if other == "compiled" and not hasattr(zdravkograd, "compile_step"):
-        pytest.skip("zdravkograd.compile_step is not available")
     X, y = moons(30)
     a, b = model(), model()
     ha = fit(a, X, y, steps=4, mode="scalar")
@@ -101,11 +99,6 @@ def test_modes_train_identically(other):
     np.testing.assert_allclose(hb["loss"], ha["loss"], rtol=1e-12)
     assert hb["accuracy"] == ha["accuracy"]
     np.testing.assert_allclose(weights(b), weights(a), rtol=1e-11, atol=1e-14)
-
-
-def needs_compile() -> None:
-    if not hasattr(zdravkograd, "compile"):
-        pytest.skip("zdravkograd.compile is not available")
 
 
 @pytest.mark.parametrize("activation", ["relu", "sigmoid"])
@@ -116,7 +109,6 @@ def test_compiled_mode_is_batched_mode_bit_for_bit(activation, optimizer, lr):
     (tanh is left out: the compiled tanh derivative is 1 - t·t, the engine's (1 - t)(1 + t),
     which differ in the last bit; test_modes_train_identically covers it to 1e-12.)
     """
-    needs_compile()
     X, y = moons(40)
     runs = []
     for mode in ("batched", "compiled"):
@@ -134,7 +126,6 @@ def test_compiled_mode_is_batched_mode_bit_for_bit(activation, optimizer, lr):
 
 def test_compiled_mode_runs_the_model_once_not_every_step():
     """The accuracy comes from the compiled replay: no extra forward pass per step."""
-    needs_compile()
     X, y = moons(20)
     inner = model(hidden=(4,))
     calls = []
@@ -155,7 +146,7 @@ def test_compiled_mode_runs_the_model_once_not_every_step():
 
 
 def test_auto_mode_is_the_best_available():
-    assert best_mode() == ("compiled" if hasattr(zdravkograd, "compile_step") else "batched")
+    assert best_mode() == "compiled"  # compile_step ships with the package
     X, y = moons(20)
     a, b = model(), model()
     fit(a, X, y, steps=3)  # mode='auto'
