@@ -64,7 +64,7 @@ def test_neuron_nonlin_flag_still_works():
     assert Neuron(3, nonlin=True).activation == "relu"
     assert Neuron(3).nonlin
     n.w = [Value(1.0), Value(-2.0), Value(0.5)]
-    assert n([1.0, 1.0, 1.0]).data == pytest.approx(-0.5)  # linear: no ReLU clamp
+    assert n([1.0, 1.0, 1.0]).data == pytest.approx(-0.5, rel=1e-15)  # linear: no ReLU clamp
 
 
 def test_neuron_builds_the_seed_graph():

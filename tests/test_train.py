@@ -71,7 +71,7 @@ def test_seed_recipe_reaches_full_accuracy_in_100_steps():
     assert history["accuracy"][-1] == 1.0
     assert accuracy(m, X, y) == 1.0
     # The learning rate falls linearly: LinearLR(start_factor=1.0, end_factor=0.1, 100).
-    np.testing.assert_allclose(history["lr"], [1.0 - 0.9 * k / 100 for k in range(100)])
+    np.testing.assert_array_equal(history["lr"], [1.0 - 0.9 * k / 100 for k in range(100)])
 
 
 def _loss_and_grads(m: MLP, X: np.ndarray, y: np.ndarray, mode: str) -> tuple[float, list[float]]:
