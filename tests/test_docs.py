@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import pkgutil
 import re
 import subprocess
 import sys
@@ -170,6 +171,37 @@ def test_every_page_is_in_the_nav():
     nav = (ROOT / "mkdocs.yml").read_text()
     for page in (ROOT / "docs").rglob("*.md"):
         assert str(page.relative_to(ROOT / "docs")) in nav, page
+
+
+def _public_modules() -> list[str]:
+    """zdravkograd's public modules and subpackages: every one not named with a leading _."""
+    import zdravkograd
+
+    return sorted(
+        f"zdravkograd.{m.name}"
+        for m in pkgutil.iter_modules(zdravkograd.__path__)
+        if not m.name.startswith("_")
+    )
+
+
+def test_every_public_module_has_an_api_page():
+    """The API reference promises every public name: each public module is rendered by a
+    ``::: module`` directive on a page of docs/api/ that the overview links to."""
+    rendered = {}
+    for page in (ROOT / "docs" / "api").glob("*.md"):
+        for name in re.findall(r"^::: (\S+)\s*$", page.read_text(encoding="utf-8"), re.M):
+            rendered[name] = page.name
+    overview = (ROOT / "docs" / "api" / "index.md").read_text(encoding="utf-8")
+    modules = _public_modules()
+    assert {"zdravkograd.engine", "zdravkograd.serialization", "zdravkograd.operators"} <= set(
+        modules
+    )
+    missing = [m for m in modules if m not in rendered]
+    assert not missing, f"public modules without an API page in docs/api/: {missing}"
+    unlisted = [m for m in modules if f"]({rendered[m]})" not in overview]
+    assert not unlisted, f"modules whose page docs/api/index.md does not link: {unlisted}"
+    stale = [m for m in rendered if m.split(".")[1] not in {x.split(".")[1] for x in modules}]
+    assert not stale, f"API pages render modules that do not exist: {stale}"
 
 
 def test_readme_opens_with_the_two_commands_and_the_makefile_backs_them():
