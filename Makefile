@@ -10,7 +10,7 @@ DEMO_STAMP := $(VENV)/.installed-demo
 STAMP := $(VENV)/.installed-dev
 
 .PHONY: demo test lint typecheck pytest system-deps system-deps-graphviz venv venv-demo \
-	images bench docs clean
+	images bench docs clean mutants
 
 demo: venv-demo system-deps-graphviz
 	$(VENV)/bin/zdravkograd moons
@@ -67,6 +67,11 @@ docs: venv
 
 bench: venv
 	$(PY) benchmarks/bench.py
+
+# Mutation testing: apply each one-line bug of scripts/mutants.toml to a temporary copy of
+# the tree and check that its tests fail. Slow (pytest once per mutant): not in `make test`.
+mutants: venv
+	$(PY) scripts/mutants.py
 
 clean:
 	rm -rf $(VENV) build dist site *.egg-info .pytest_cache .mypy_cache .ruff_cache
