@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import os
 import py_compile
+import re
 import shutil
 import subprocess
 import sys
@@ -261,7 +262,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"mutants: {m.name}: pytest exit {code}: {first}", file=sys.stderr)
                 return 2
             results.append((m, verdict))
-            detail = first.split(" - ")[0] if verdict == "caught" else " ".join(m.tests)
+            named = re.match(r"(?:FAILED|ERROR) (\S+?(?:\[.*?\])?)(?: - |$)", first)
+            detail = (named.group(1) if named else first) if code else " ".join(m.tests)
             print(f"  [{i:2}/{len(mutants)}] {verdict:<8} {secs:5.1f} s  {m.name}  ({detail})")
 
     caught = sum(v == "caught" for _, v in results)
