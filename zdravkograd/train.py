@@ -49,18 +49,19 @@ class TrainingDiverged(FloatingPointError):
     """`fit` stopped because the loss became NaN or infinite, or grew a million-fold.
 
     Attributes: `step` (the step whose loss gave up), `loss` (that loss), `first_loss` (the
-    loss at step 0) and `lr` (the initial learning rate). The weights are left as they were
-    before that step's update.
+    loss at step 0), `lr` (the initial learning rate) and `reason` (what happened, in
+    words). The weights are left as they were before that step's update.
     """
 
     def __init__(self, step: int, loss: float, first_loss: float, lr: float) -> None:
         self.step, self.loss, self.first_loss, self.lr = step, loss, first_loss, lr
         if math.isfinite(loss):
-            what = f"the loss grew from {first_loss:.4g} at step 0 to {loss:.4g}"
+            self.reason = f"the loss grew from {first_loss:.4g} at step 0 to {loss:.4g}"
         else:
-            what = f"the loss became {loss}"
+            self.reason = f"the loss became {loss}"
         super().__init__(
-            f"training diverged at step {step}: {what}; try a smaller lr (this run used {lr:g})"
+            f"training diverged at step {step}: {self.reason}; "
+            f"try a smaller lr (this run used {lr:g})"
         )
 
 
