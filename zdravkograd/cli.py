@@ -512,15 +512,24 @@ class _Outputs:
                 os.replace(self._stage / name, path)
                 _print(f"wrote {path}")
         except BaseException as exc:
+            lost = False  # an old file that could not be put back
             for path_done, backup in reversed(moved):
-                with contextlib.suppress(OSError):
+                try:
                     if backup is None:
                         path_done.unlink(missing_ok=True)
                     else:
                         os.replace(backup, path_done)
+                except OSError:
+                    lost = lost or backup is not None
             for folder in reversed(made):
                 with contextlib.suppress(OSError):
                     folder.rmdir()
+            if lost:  # keep the temporary folder: it holds the old files
+                kept, self._stage = old, None
+                raise CLIError(
+                    f"cannot write '{path}': {_reason(exc) if isinstance(exc, OSError) else exc}"
+                    f"; the previous outputs could not all be put back: they are in '{kept}'"
+                ) from None
             if isinstance(exc, OSError):
                 undone = " (the files already written were taken back)" if moved else ""
                 raise CLIError(
