@@ -201,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
         "predict",
         help="print a saved model's score for one input",
         description="Print the score of a saved model (model.json) for one input. With the "
-        "moons model, a score > 0 means class 1.",
+        "moons model, a score > 0 means class +1 (y = +1), < 0 class -1.",
     )
     predict.add_argument("--model", type=Path, required=True, help="a model.json saved by moons")
     predict.add_argument("input", type=_finite, nargs="+", metavar="X", help="the input numbers")
