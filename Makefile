@@ -9,11 +9,21 @@ PY := $(VENV)/bin/python
 DEMO_STAMP := $(VENV)/.installed-demo
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck pytest system-deps system-deps-graphviz venv venv-demo \
-	images bench docs clean
+.PHONY: demo how-to-run test lint typecheck pytest system-deps system-deps-graphviz venv \
+	venv-demo images bench docs clean notebooks
 
 demo: venv-demo system-deps-graphviz
 	$(VENV)/bin/zdravkograd moons
+	@$(MAKE) --no-print-directory how-to-run
+
+# The command lives in the venv, which is not on PATH: say how to run it again.
+how-to-run:
+	@echo
+	@echo "The zdravkograd command is in $(VENV)/bin/, which is not on your PATH. Run it as"
+	@echo "    $(VENV)/bin/zdravkograd moons --help"
+	@echo "or put it on your PATH for this shell first:"
+	@echo "    source $(VENV)/bin/activate"
+	@echo "    zdravkograd graph --model zdravkograd-out/model.json --input 0.5 -0.2 --out model.svg"
 
 test: venv system-deps lint typecheck pytest docs
 

@@ -74,6 +74,14 @@ def test_moons_defaults_end_to_end(tmp_path):
         assert pixels.shape[0] > 200 and pixels.shape[1] > 200
         assert len(np.unique(pixels.reshape(-1, pixels.shape[-1]), axis=0)) > 20, name
 
+    # The README's picture is this run's picture (`make images` copies it), pixel for pixel
+    # up to font rendering: a picture of other data or other weights differs in thousands.
+    ours = image.imread(out / "decision_boundary.png")
+    readme = image.imread(ROOT / "docs" / "img" / "moons_decision_boundary.png")
+    assert ours.shape == readme.shape
+    differ = np.abs(ours - readme).max(axis=-1) > 0.1
+    assert differ.mean() < 0.002, f"{differ.sum()} pixels differ: re-run `make images`"
+
     # model.json is the nn save format; the reloaded model classifies the data perfectly.
     from sklearn.datasets import make_moons
 
