@@ -71,6 +71,10 @@ pytest: venv
 images: venv system-deps-graphviz
 	$(PY) scripts/make_images.py docs/img
 
+# Run both notebooks and save them with their outputs (plots included), as committed.
+notebooks: venv system-deps-graphviz
+	$(PY) scripts/run_notebooks.py learning.ipynb moons.ipynb
+
 # The documentation site, built offline; --strict turns every warning into an error.
 docs: venv
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
