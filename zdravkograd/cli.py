@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import math
 import os
 import random
@@ -503,7 +504,7 @@ class _Outputs:
             for name in self.names:
                 path = self.folder / name
                 if path.is_dir() and not path.is_symlink():
-                    raise IsADirectoryError(21, "it is a folder")
+                    raise IsADirectoryError(errno.EISDIR, "it is a folder")
                 backup = None
                 if path.exists() or path.is_symlink():
                     backup = old / name
