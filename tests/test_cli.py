@@ -662,3 +662,16 @@ def test_a_move_that_fails_part_way_puts_every_old_output_back(tmp_path, monkeyp
     out = tmp_path / "new" / "o"
     assert cli.main(["moons", *SMALL_RUN, "--out", str(out)]) == 1
     assert list(tmp_path.glob("new*")) == [] and list(tmp_path.glob(".zdravkograd*")) == []
+
+
+def test_a_broken_pipe_anywhere_else_is_quiet_too(monkeypatch, capsys):
+    """Say stderr's reader went away: nothing more can be said; exit 141, as after SIGPIPE."""
+    from zdravkograd import cli
+
+    def closed(args):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(cli, "cmd_predict", closed)
+    assert cli.main(["predict", "--model", "m.json", "1"]) == 141
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
