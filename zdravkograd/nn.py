@@ -413,8 +413,8 @@ class Neuron(Module):
         self._labels = self._node_labels()
         return self
 
-    _prefix = ""
-    _labels: list[tuple[str, str]] = []
+    _prefix = ""  # "L0.n3." once name_nodes has run
+    _labels: list[tuple[str, str]] = []  # (product, running sum) per input
 
     def _node_labels(self) -> list[tuple[str, str]]:
         """(product, running sum) label for each input, computed once, not per call."""
@@ -463,7 +463,7 @@ class Layer(Module):
         self.name_nodes()
 
     def _check_inputs(self, x: Sequence[Any]) -> None:
-        """A wrong input count names this module: ``MLP expects 2 inputs, got 3``."""
+        """A wrong input count names this module: ``Layer expects 2 inputs, got 3``."""
         if len(x) != len(self.neurons[0].w):
             raise ValueError(f"{type(self).__name__} expects {self.nin} inputs, got {len(x)}")
 
