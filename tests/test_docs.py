@@ -222,6 +222,39 @@ def test_readme_opens_with_the_two_commands_and_the_makefile_backs_them():
     assert docs and "mkdocs build --strict" in docs.group(1)
 
 
+def test_make_demo_ends_by_saying_how_to_run_the_command_again(tmp_path):
+    """The command lives in the venv, not on PATH: `make demo` says so last, the README too."""
+    import shutil
+
+    if shutil.which("make") is None:
+        pytest.fail("GNU make is needed (the Makefile is how the project is set up)")
+    dry = subprocess.run(
+        ["make", "-n", "demo"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert dry.returncode == 0, dry.stderr
+    lines = dry.stdout.splitlines()
+    run_at = max(i for i, ln in enumerate(lines) if ln.endswith("/bin/zdravkograd moons"))
+    after = "\n".join(lines[run_at + 1 :])
+    assert "source .venv/bin/activate" in after and ".venv/bin/zdravkograd moons --help" in after
+    # The commands it prints work: with this test's venv as VENV, run the first one.
+    venv = Path(sys.executable).parent.parent
+    hint = subprocess.run(
+        ["make", "-s", "how-to-run", f"VENV={venv}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    shown = [ln.strip() for ln in hint.stdout.splitlines() if ln.startswith("    ")]
+    assert shown[0] == f"{venv}/bin/zdravkograd moons --help"
+    assert shown[1] == f"source {venv}/bin/activate"
+    assert Path(f"{venv}/bin/activate").is_file()
+    result = subprocess.run(shown[0].split(), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "--steps" in result.stdout, result.stderr
+    readme = (ROOT / "README.md").read_text()
+    assert ".venv/bin/zdravkograd moons" in readme and "source .venv/bin/activate" in readme
+
+
 def test_every_code_block_says_its_language():
     """An untagged (or ```pycon) block would silently escape the run above."""
     allowed = PYTHON | {"bash", "sh", "console", "text", "json", "toml", "yaml", "html"}

@@ -62,6 +62,7 @@ def test_sdist_carries_the_sources_tests_docs_and_licence(dist):
         "tests/test_seed.py",
         "docs/index.md",
         "examples/basic_autograd.py",
+        "scripts/run_notebooks.py",  # tests/test_notebooks.py uses it
     ):
         assert required in names, required
     # Every package module in the checkout is in the sdist; no caches are.

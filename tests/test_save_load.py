@@ -97,6 +97,21 @@ def test_reload_in_a_fresh_process_is_bit_identical(tmp_path):
     assert json.loads(out.stdout) == [v.hex() for v in ours]
 
 
+def test_a_save_that_fails_names_the_users_path_not_the_temporary_file(tmp_path):
+    m = MLP(2, [2, 1])
+    target = tmp_path / "no" / "such" / "dir" / "m.json"
+    with pytest.raises(FileNotFoundError) as info:
+        m.save(target)
+    assert info.value.filename == str(target)
+    assert str(info.value) == f"[Errno 2] No such file or directory: '{target}'"
+    folder = tmp_path / "m.json"
+    folder.mkdir()
+    with pytest.raises(IsADirectoryError) as info:
+        m.save(folder)
+    assert info.value.filename == str(folder) and list(folder.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == ["m.json"]  # no temporary file left
+
+
 def test_special_floats_survive(tmp_path):
     m = Neuron(3, rng=random.Random(0))
     m.w[0].data, m.w[1].data, m.w[2].data = float("inf"), 5e-324, -0.0
