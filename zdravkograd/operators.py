@@ -43,23 +43,6 @@ def power(x, k):
         return np.power(np.asarray(x, dtype=np.float64), k)
 
 
-def power_base_grad(x, k):
-    """d(x ** k)/dx = k x^(k-1); 0 when k == 0 (as PyTorch, even at x = 0)."""
-    if type(k) is float:
-        return 0.0 if k == 0.0 else k * power(x, k - 1.0)
-    with np.errstate(all="ignore"):
-        return np.where(k == 0.0, 0.0, k * power(x, k - 1.0))
-
-
-def power_exponent_grad(x, k, out):
-    """d(x ** k)/dk = x^k ln x; 0 where x == 0 and k >= 0 (as PyTorch)."""
-    if type(x) is float and type(k) is float:
-        return 0.0 if x == 0.0 and k >= 0.0 else out * log(x)
-    with np.errstate(all="ignore"):
-        x = np.asarray(x, dtype=np.float64)
-        return np.where((x == 0.0) & (np.asarray(k) >= 0.0), 0.0, out * np.log(x))
-
-
 def sqrt(x):
     """The square root as PyTorch computes ``x ** 0.5``: sqrt(-0.0) = -0.0, sqrt(-1) = nan."""
     if type(x) is float:
