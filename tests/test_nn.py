@@ -116,7 +116,8 @@ def test_every_node_of_an_mlp_graph_has_a_name_that_maps_to_the_model():
     assert w0x0._op.name == "mul" and w0x0.data == n.w[0].data * 0.5
     assert nodes["L0.n2.Σ0"]._prev == (n.b, w0x0)
     assert nodes["L0.n2.Σ"]._prev == (nodes["L0.n2.Σ0"], nodes["L0.n2.w1x1"])
-    assert nodes["L0.n2.relu"]._op.name == "relu" and nodes["L0.n2.relu"]._prev == (nodes["L0.n2.Σ"],)
+    relu = nodes["L0.n2.relu"]
+    assert relu._op.name == "relu" and relu._prev == (nodes["L0.n2.Σ"],)
     # The output neuron is linear: its last node is its sum, and it reads L0's activations.
     out = nodes["L1.n0.Σ"]
     assert out is m(x) or out.data == m(x).data

@@ -12,10 +12,13 @@ Python function:
 parameter (a leaf Value that ``fn`` uses but did not get as an argument, such as a
 model's weights), without creating a single Value. ``print(prog.source)`` shows it.
 
-Floats are computed with ``math`` (through :mod:`zdravkograd.operators`, so with the
-engine's IEEE-754 answers), batches with NumPy. Results equal the eager engine's, in
-the same floating-point order. A batched program takes two shortcuts that group
-NumPy calls without changing that order: a neuron's weighted sum
+Every line comes from the op table (:mod:`zdravkograd.ops`): a forward line calls the
+row's kernel (``+`` and ``*`` are written inline), and a backward line multiplies by the
+row's local derivative, evaluated on symbols and written out as code
+(:mod:`zdravkograd.symbolic`). The program thus calls the functions the eager engine
+calls, on the same numbers, in the same order: its results equal the engine's bit for
+bit, by construction (``tests/test_ops.py`` checks every row). A batched program takes
+two shortcuts that group NumPy calls without changing that order: a neuron's weighted sum
 ``b + h0*w0 + h1*w1 + ...`` is computed for a whole layer at once, and the gradient
 sums over the batch are done together (see ``_weighted_sums`` and ``_deferrable``).
 
@@ -23,7 +26,8 @@ The trace sees operations on Values and nothing else. What it cannot see is turn
 into an error, never into a silently wrong number:
 
 * a comparison of a Value (``if s > 0:``), ``float(value)`` and a read of ``value.data``
-  by ``fn``'s own code are recorded as *guards*; a call whose data would take the other
+  by ``fn``'s own code are recorded as *guards* (the engine reports them through its
+  tracing hook, :func:`zdravkograd.modes.tracing`); a call whose data would take the other
   branch, or change the number read, raises :class:`TraceError` (``relu`` and ``abs``
   are fine: their masks are data, recomputed on every call);
 * arguments of another kind or batch length than the example raise ``TraceError``;
@@ -31,8 +35,9 @@ into an error, never into a silently wrong number:
   operations, or a new Value made from an argument's raw numbers raise at compile time.
 
 Numbers that ``fn`` computes from ``.data`` would be constants of the program; that is
-why such a read is a guard. (The library's own reads, such as the max-shift inside the
-stable losses, are not guarded: there the number cancels out of the result.)
+why such a read is a guard. (The library's own code reads ``value._data``, which is not
+guarded: its reads are shape checks, or shifts that cancel out of the result, as the
+max-shift inside the stable losses.)
 """
 
 from __future__ import annotations
