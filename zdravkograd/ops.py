@@ -113,7 +113,7 @@ class Op:
 
     def __call__(self, *args: Any) -> Any:
         want = self.arity + self.constant
-        if len(args) != want and not (self is pow and len(args) == 2):
+        if len(args) != want:
             raise TypeError(f"ops.{self.name} takes {want} arguments, got {len(args)}")
         if any(isinstance(a, engine.Value) for a in args):
             return engine.apply(self, *args)
