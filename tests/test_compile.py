@@ -653,3 +653,23 @@ def test_no_module_is_shadowed_by_a_public_function() -> None:
         assert isinstance(m, types.ModuleType) and m.__name__ == f"zdravkograd.{module}"
         assert getattr(zdravkograd, function) is getattr(m, function)
         assert not isinstance(getattr(zdravkograd, function), types.ModuleType)
+
+
+def test_tracing_goes_through_the_engine_hook_and_patches_nothing() -> None:
+    from pathlib import Path
+
+    from zdravkograd import compiler, modes
+
+    before = dict(vars(Value))
+    during: dict = {}
+
+    def f(x: Value) -> Value:
+        during.update(vars(Value))
+        assert modes.tracer is not None  # the hook is open while fn runs
+        return x * 2
+
+    zdravkograd.compile(f, 1.0)
+    assert during == before == dict(vars(Value)) and modes.tracer is None
+    source = Path(compiler.__file__).read_text()
+    assert "_getframe" not in source and "currentframe" not in source
+    assert "setattr(Value" not in source
