@@ -32,12 +32,11 @@ from typing import Any, NoReturn
 import zdravkograd
 from zdravkograd._optional import require_extra
 from zdravkograd.engine import Value
-from zdravkograd.examples import TANH_NEURON, tanh_neuron
+from zdravkograd.examples import tanh_neuron
+from zdravkograd.nn import ACTIVATION_MODULES
 
 DEFAULT_OUT = "zdravkograd-out"
-ACTIVATIONS = ("relu", "tanh", "sigmoid")
-NEURON_EXAMPLE = TANH_NEURON
-"""The tanh neuron of ``zdravkograd graph`` (micrograd's lecture example): o = tanh(x·w + b)."""
+ACTIVATIONS = tuple(ACTIVATION_MODULES)  # the hidden activations: nn's, all but 'linear'
 
 
 class CLIError(Exception):
