@@ -8,6 +8,7 @@ the source tree, so nothing can be imported from the checkout by accident.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -23,6 +24,7 @@ import zdravkograd
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
 VERSION = zdravkograd.__version__
+ASSETS = [f"zdravkograd/viz/assets/viewer.{ext}" for ext in ("html", "css", "js")]
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +59,7 @@ def test_sdist_carries_the_sources_tests_docs_and_licence(dist):
         "zdravkograd/cli.py",
         "zdravkograd/py.typed",
         "zdravkograd/viz/__init__.py",
+        *ASSETS,
         "tests/conftest.py",
         "tests/test_seed.py",
         "docs/index.md",
@@ -78,6 +81,8 @@ def test_wheel_holds_the_whole_package_and_its_metadata(dist):
     for path in (ROOT / "zdravkograd").rglob("*.py"):
         assert str(path.relative_to(ROOT)) in names, path
     assert "zdravkograd/py.typed" in names
+    for asset in ASSETS:  # the viewer's page, style sheet and script are package data
+        assert asset in names, asset
     assert not any(n.startswith(("tests/", "docs/")) for n in names)
     assert "zdravkograd = zdravkograd.cli:main" in entry_points
     requires = [line for line in meta.splitlines() if line.startswith("Requires-Dist:")]
@@ -108,6 +113,8 @@ def test_wheel_in_a_bare_venv_needs_only_numpy(dist, tmp_path):
         capture_output=True,
         text=True,
         timeout=600,
+        # a PYTHONPATH pointing at a checkout (with its egg-info) would make pip skip the wheel
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     work = tmp_path / "elsewhere"  # not the source tree
@@ -138,6 +145,16 @@ def test_wheel_in_a_bare_venv_needs_only_numpy(dist, tmp_path):
     proc = run(str(venv / "bin" / "zdravkograd"), "--help")
     assert proc.returncode == 0, proc.stderr
     assert "moons" in proc.stdout and "predict" in proc.stdout
+
+    # The installed package reads the viewer's files from itself (no graphviz needed here).
+    page = (
+        "from zdravkograd.viz.viewer import _render_page\n"
+        "print(_render_page(title='T', svg='<svg></svg>', data='{}'))"
+    )
+    proc = run(str(py), "-c", page)
+    assert proc.returncode == 0, proc.stderr
+    assert "<title>T</title>" in proc.stdout and "JSON.parse" in proc.stdout
+    assert "--current:" in proc.stdout and "__CSS__" not in proc.stdout
 
     proc = run(str(py), "-c", PROBE)
     assert proc.returncode == 0, proc.stderr
