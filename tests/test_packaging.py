@@ -146,6 +146,13 @@ def test_wheel_in_a_bare_venv_needs_only_numpy(dist, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "moons" in proc.stdout and "predict" in proc.stdout
 
+    # `zdravkograd bench` times zdravkograd's own modes with nothing but NumPy, and writes
+    # no file unless asked.
+    proc = run(str(venv / "bin" / "zdravkograd"), "bench", "--quick", "--variants", "batched")
+    assert proc.returncode == 0, proc.stderr
+    assert "| batched Values |" in proc.stdout and "| ok |" in proc.stdout
+    assert list(work.iterdir()) == []
+
     # The installed package reads the viewer's files from itself (no graphviz needed here).
     page = (
         "from zdravkograd.viz.viewer import _render_page\n"
