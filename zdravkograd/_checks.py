@@ -15,12 +15,13 @@ functions, so the same mistake gives the same error wherever it is made.
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["check_int", "check_number", "check_choice", "check_bool"]
+__all__ = ["check_int", "check_number", "check_choice", "check_bool", "check_rng"]
 
 
 def _got(value: Any) -> str:
@@ -73,3 +74,13 @@ def check_bool(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"{name} must be a bool, got {_got(value)}")
     return value
+
+
+def check_rng(rng: Any) -> Any:
+    """``rng`` if it is a ``random.Random``; Python's global ``random`` module for None (as in
+    the seed: ``random.seed()`` reproduces); else ``TypeError``."""
+    if rng is None:
+        return random
+    if not isinstance(rng, random.Random):
+        raise TypeError(f"rng must be a random.Random or None, got {type(rng).__name__}")
+    return rng

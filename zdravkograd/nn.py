@@ -28,7 +28,7 @@ from numbers import Real
 from typing import Any, NamedTuple
 
 from zdravkograd import serialization
-from zdravkograd._checks import check_bool, check_choice, check_int
+from zdravkograd._checks import check_bool, check_choice, check_int, check_rng
 from zdravkograd.engine import Value
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
@@ -288,17 +288,6 @@ def load(path: Any, model: Module | None = None) -> Module:
     return serialization.load(path, model)
 
 
-# ------------------------------------------------------------------ checks
-
-
-def _check_rng(rng: Any) -> Any:
-    if rng is None:
-        return random  # the global generator, as in the seed: random.seed() reproduces
-    if not isinstance(rng, random.Random):
-        raise TypeError(f"rng must be a random.Random or None, got {type(rng).__name__}")
-    return rng
-
-
 # ------------------------------------------------------------ seed classes
 
 
@@ -333,7 +322,7 @@ class Neuron(Module):
             activation = "relu" if nonlin else "linear"
         self.activation = check_choice("activation", activation, ACTIVATIONS)
         check_choice("init", init, INITS)
-        gen = _check_rng(rng)
+        gen = check_rng(rng)
         if init == "uniform":
             bound = 1.0
         elif init == "kaiming":
@@ -425,7 +414,7 @@ class MLP(Module):
             check_int(f"nouts[{i}]", n, minimum=1)
         check_choice("activation", activation, ACTIVATIONS)
         check_choice("init", init, INITS)
-        _check_rng(rng)
+        check_rng(rng)
         sizes = [nin] + list(nouts)
         last = len(nouts) - 1
         self.layers = [
