@@ -160,7 +160,7 @@ def read_csv(path: Any, max_cells: int = MAX_CELLS) -> Table:
     except OSError as exc:
         raise DataFileError(f"cannot read {name}: {exc.strerror or exc}") from None
     with f:
-        reader = csv.reader(f)
+        reader = csv.reader(f, strict=True)  # a stray quote is an error, not a guess
         try:
             header: list[str] | None = None
             rows: list[list[str]] = []
