@@ -43,6 +43,7 @@ __all__ = [
     "Preprocessing",
     "save_model",
     "load_model",
+    "labels_of",
 ]
 
 MAX_CELLS = 1_000_000
