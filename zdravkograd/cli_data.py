@@ -302,6 +302,7 @@ def cmd_digits(args: argparse.Namespace) -> int:
     from zdravkograd.table import Preprocessing, save_model
 
     X, y = data.load_digits()
+    _prepare_out_dir(args.out)  # an unwritable --out fails now, not after the training
     X_tr, X_te, y_tr, y_te = data.train_test_split(
         X, y, test_size=args.test_fraction, seed=args.seed, stratify=y
     )
@@ -423,6 +424,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
     except (table.DataFileError, ValueError) as exc:
         raise CLIError(str(exc)) from None
+    _prepare_out_dir(args.out)  # the file is good: an unwritable --out fails before training
     print(f"task: {task} ({reason})")
     if ignored:
         print(f"ignoring non-numeric column(s): {', '.join(ignored)}")
