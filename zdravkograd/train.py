@@ -109,7 +109,7 @@ def fit(
         update used. With `validation`, also `'val_loss'` and `'val_accuracy'`, the same
         two numbers on the whole validation split at the same moment. For `loss='mse'`
         the accuracy keys are `'r2'` and `'val_r2'`. `zdravkograd.viz.plot_history`
-        draws it.
+        draws it; `zdravkograd.viz.plot_learning_curves` adds the validation curves.
 
     Raises:
         ValueError: for a bad argument, before any weight changes.
