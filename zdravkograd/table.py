@@ -161,7 +161,8 @@ def read_csv(path: Any, max_cells: int = MAX_CELLS) -> Table:
     except OSError as exc:
         raise DataFileError(f"cannot read {name}: {exc.strerror or exc}") from None
     with f:
-        reader = csv.reader(f, strict=True)  # a stray quote is an error, not a guess
+        # strict: a stray quote is an error, not a guess; "a, b" (a space after the comma) is fine
+        reader = csv.reader(f, strict=True, skipinitialspace=True)
         try:
             header: list[str] | None = None
             rows: list[list[str]] = []
