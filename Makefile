@@ -10,7 +10,7 @@ DEMO_STAMP := $(VENV)/.installed-demo
 STAMP := $(VENV)/.installed-dev
 
 .PHONY: demo test lint typecheck pytest system-deps system-deps-graphviz venv venv-demo \
-	images bench docs clean
+	images bench bench-digits docs clean
 
 demo: venv-demo system-deps-graphviz
 	$(VENV)/bin/zdravkograd moons
@@ -67,6 +67,10 @@ docs: venv
 
 bench: venv
 	$(PY) benchmarks/bench.py
+
+# `zdravkograd digits` with its defaults, timed in fresh processes (wall and CPU time).
+bench-digits: venv
+	$(PY) benchmarks/digits.py
 
 clean:
 	rm -rf $(VENV) build dist site *.egg-info .pytest_cache .mypy_cache .ruff_cache
