@@ -47,7 +47,7 @@ DIGITS_DEFAULTS: dict[str, Any] = {
     "steps": 400,
     "hidden": 32,
     "batch_size": 128,
-    "lr": 0.01,
+    "lr": 0.02,
     "activation": "tanh",
     "test_fraction": 0.25,
 }
