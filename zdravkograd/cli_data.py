@@ -9,24 +9,18 @@
   (classify or regress) is inferred from the target unless ``--task`` says it.
 * ``predict --model M --csv NEW.csv`` writes one ``prediction`` column, in row order.
 
-Each run checks its input completely before it creates anything, writes its files into
-a temporary folder beside the destination, and moves them into place only once all of
-them are written: a failed run leaves earlier outputs as they were. Every problem with a
+Each run checks its input completely before it creates anything, and writes its files as
+a set (``zdravkograd.cli._Outputs``: a temporary folder, then moved into place together):
+a failed run leaves earlier outputs as they were. Every problem with a
 file is one line naming the file, the row and the column (``zdravkograd.table``).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
 import random
-import shutil
-import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +30,12 @@ from zdravkograd.cli import (
     DEFAULT_OUT,
     CLIError,
     _finite,
-    _int,
+    _load_model,
+    _Outputs,
     _positive,
     _positive_int,
-    _prepare_out_dir,
+    _print,
+    _seed,
     _usage_error,
 )
 
@@ -107,7 +103,7 @@ def _common(p: argparse.ArgumentParser, defaults: dict[str, Any], out: str) -> N
         metavar="F",
         help=f"share of the rows held out for the test ({defaults['test_fraction']})",
     )
-    p.add_argument("--seed", type=_int, default=0, help="seed for the split and the weights (0)")
+    p.add_argument("--seed", type=_seed, default=0, help="seed for the split and the weights (0)")
     p.add_argument(
         "--mode",
         choices=("batched", "compiled"),
@@ -188,42 +184,7 @@ def add_predict_arguments(predict: argparse.ArgumentParser) -> None:
     )
 
 
-# ------------------------------------------------------------------- output sets
-
-
-@contextlib.contextmanager
-def output_set(out: Path) -> Iterator[Callable[[str], Path]]:
-    """Write a set of files into ``out`` all or nothing.
-
-    Yields ``path(name)``, a place in a temporary folder inside ``out``; when the block
-    ends without an error every file written there is moved (``os.replace``) onto
-    ``out/name``. On an error the temporary folder is removed and ``out`` is untouched.
-    """
-    _prepare_out_dir(out)
-    try:
-        tmp = Path(tempfile.mkdtemp(prefix=".zdravkograd-tmp-", dir=out))
-    except OSError as exc:
-        raise CLIError(f"cannot write into the folder '{out}': {exc.strerror or exc}") from None
-    names: list[str] = []
-
-    def path(name: str) -> Path:
-        names.append(name)
-        return tmp / name
-
-    try:
-        yield path
-        for name in names:
-            if not (tmp / name).is_file():
-                raise CLIError(f"internal: {name} was not written")
-        mask = os.umask(0o022)
-        os.umask(mask)
-        for name in names:
-            os.chmod(tmp / name, 0o666 & ~mask)
-            os.replace(tmp / name, out / name)
-    except OSError as exc:
-        raise CLIError(f"cannot write into '{out}': {exc.strerror or exc}") from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+# ------------------------------------------------------------------------ outputs
 
 
 def _save_figure(fig: Any, path: Path) -> None:
@@ -249,7 +210,7 @@ def _extras(quiet: bool) -> Any:
 def _fit(
     args: argparse.Namespace, model: Any, X: Any, y: Any, val: Any, loss: str, tqdm: Any
 ) -> Any:
-    from zdravkograd.train import best_mode, fit
+    from zdravkograd.train import TrainingDiverged, best_mode, fit
 
     mode = args.mode or best_mode()
     with tqdm(total=args.steps, desc="training", unit="step", disable=args.quiet) as bar:
@@ -259,20 +220,27 @@ def _fit(
             bar.update()
 
         start = time.perf_counter()
-        history = fit(
-            model,
-            X,
-            y,
-            steps=args.steps,
-            optimizer="adam",
-            lr=args.lr,
-            mode=mode,
-            loss=loss,
-            batch_size=args.batch_size,
-            validation=val,
-            seed=args.seed,
-            callback=progress,
-        )
+        try:
+            history = fit(
+                model,
+                X,
+                y,
+                steps=args.steps,
+                optimizer="adam",
+                lr=args.lr,
+                mode=mode,
+                loss=loss,
+                batch_size=args.batch_size,
+                validation=val,
+                seed=args.seed,
+                callback=progress,
+            )
+        except TrainingDiverged as exc:
+            bar.leave = False  # the error line replaces the progress bar
+            raise CLIError(
+                f"training diverged at step {exc.step}: {exc.reason}; try a smaller --lr "
+                f"(this run used {exc.lr:g}); no output was written"
+            ) from None
         seconds = time.perf_counter() - start
     return history, seconds, mode
 
@@ -301,19 +269,18 @@ def cmd_digits(args: argparse.Namespace) -> int:
     from zdravkograd import data, metrics, viz
     from zdravkograd.table import Preprocessing, save_model
 
+    outputs = _Outputs(args.out, DIGITS_OUTPUTS)  # checks the folder, creates nothing yet
     X, y = data.load_digits()
-    _prepare_out_dir(args.out)  # an unwritable --out fails now, not after the training
     X_tr, X_te, y_tr, y_te = data.train_test_split(
         X, y, test_size=args.test_fraction, seed=args.seed, stratify=y
     )
     scaler = data.Standardizer(np.zeros(64), np.full(64, 16.0))  # pixels 0..16 -> 0..1
     S_tr, S_te = scaler.transform(X_tr), scaler.transform(X_te)
     model = _mlp(64, args.hidden, 10, args.activation, args.seed)
-    print(
+    _print(
         f"training MLP(64, {[*args.hidden, 10]}, activation={args.activation!r}) on "
         f"{len(X_tr)} digits, testing on {len(X_te)}, for {args.steps} steps "
-        f"(Adam, lr {args.lr}, batches of {min(args.batch_size, len(X_tr))})",
-        flush=True,
+        f"(Adam, lr {args.lr}, batches of {min(args.batch_size, len(X_tr))})"
     )
     history, seconds, mode = _fit(args, model, S_tr, y_tr, (S_te, y_te), "cross_entropy", tqdm)
     pred_tr = _outputs(model, S_tr).argmax(axis=1)
@@ -321,7 +288,7 @@ def cmd_digits(args: argparse.Namespace) -> int:
     train_acc, test_acc = metrics.accuracy(y_tr, pred_tr), metrics.accuracy(y_te, pred_te)
     confusion = metrics.confusion_matrix(y_te, pred_te, labels=list(range(10)))
     wrong = np.flatnonzero(pred_te != y_te)
-    print(
+    _print(
         f"test accuracy: {test_acc:.2%} ({len(y_te) - len(wrong)}/{len(y_te)}), "
         f"train accuracy: {train_acc:.2%}; trained in {seconds:.1f} s (mode {mode})"
     )
@@ -347,8 +314,8 @@ def cmd_digits(args: argparse.Namespace) -> int:
         "history": history,
     }
     Figure = _figure_class()
-    with output_set(args.out) as place:
-        save_model(model, prep, place("model.json"))
+    with outputs:  # written into a temporary folder, then moved into --out together
+        place = outputs.staged
         fig = Figure(figsize=(6, 5))
         viz.plot_confusion_matrix(confusion, labels, ax=fig.add_subplot(), title="test digits")
         _save_figure(fig, place("confusion.png"))
@@ -362,12 +329,15 @@ def cmd_digits(args: argparse.Namespace) -> int:
         )
         _save_figure(fig, place("mistakes.png"))
         _save_figure(viz.plot_learning_curves(history, val_label="test"), place("loss.png"))
+        save_model(model, prep, place("model.json"))
         doc["total_seconds"] = time.perf_counter() - started
         _write_json(doc, place("metrics.json"))
-        names = ["confusion.png", "mistakes.png", "loss.png", "model.json", "metrics.json"]
-    for name in names:
-        print(f"wrote {args.out / name}")
+        outputs.commit()
     return 0
+
+
+DIGITS_OUTPUTS = ("confusion.png", "mistakes.png", "loss.png", "model.json", "metrics.json")
+"""The files ``zdravkograd digits`` writes into ``--out``, in the order it writes them."""
 
 
 def _figure_class() -> Any:
@@ -424,10 +394,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
     except (table.DataFileError, ValueError) as exc:
         raise CLIError(str(exc)) from None
-    _prepare_out_dir(args.out)  # the file is good: an unwritable --out fails before training
-    print(f"task: {task} ({reason})")
+    picture = "confusion.png" if task == "classify" else "predictions.png"
+    outputs = _Outputs(args.out, ("model.json", "metrics.json", "loss.png", picture))
+    _print(f"task: {task} ({reason})")
     if ignored:
-        print(f"ignoring non-numeric column(s): {', '.join(ignored)}")
+        _print(f"ignoring non-numeric column(s): {', '.join(ignored)}")
     scaler = data.Standardizer().fit(X_tr)
     S_tr, S_te = scaler.transform(X_tr), scaler.transform(X_te)
     nout = len(labels) if task == "classify" else 1
@@ -440,11 +411,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         t_tr, t_te = y_tr, y_te
     what = f"{len(labels)} classes" if task == "classify" else "a number"
-    print(
+    _print(
         f"training MLP({len(features)}, {[*args.hidden, nout]}) to predict {args.target!r} "
         f"({what}) from {len(features)} feature(s) on {len(y_tr)} rows, testing on "
-        f"{len(y_te)}, for {args.steps} steps",
-        flush=True,
+        f"{len(y_te)}, for {args.steps} steps"
     )
     loss = "cross_entropy" if task == "classify" else "mse"
     history, seconds, mode = _fit(args, model, S_tr, t_tr, (S_te, t_te), loss, tqdm)
@@ -454,7 +424,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     out_tr, out_te = _outputs(model, S_tr), _outputs(model, S_te)
     doc: dict[str, Any] = {"task": task, "target": args.target, "features": features}
     Figure = _figure_class()
-    with output_set(args.out) as place:
+    with outputs:  # written into a temporary folder, then moved into --out together
+        place = outputs.staged
         if task == "classify":
             p_tr, p_te = out_tr.argmax(axis=1), out_te.argmax(axis=1)
             test_acc = metrics.accuracy(y_te, p_te)
@@ -462,11 +433,10 @@ def cmd_train(args: argparse.Namespace) -> int:
             confusion = metrics.confusion_matrix(y_te, p_te, labels=list(range(len(labels))))
             doc.update(test_accuracy=test_acc, train_accuracy=train_acc, labels=labels)
             doc["confusion_matrix"] = confusion.tolist()
-            print(f"test accuracy: {test_acc:.2%}, train accuracy: {train_acc:.2%}")
+            _print(f"test accuracy: {test_acc:.2%}, train accuracy: {train_acc:.2%}")
             fig = Figure(figsize=(6, 5))
             viz.plot_confusion_matrix(confusion, labels, ax=fig.add_subplot(), title="test rows")
             _save_figure(fig, place("confusion.png"))
-            extra = "confusion.png"
         else:
             assert target_scaler is not None
             v_tr = target_scaler.inverse_transform(out_tr[:, :1])[:, 0]
@@ -477,21 +447,19 @@ def cmd_train(args: argparse.Namespace) -> int:
                 train_mse=metrics.mse(y_tr, v_tr),
                 train_r2=metrics.r2(y_tr, v_tr),
             )
-            print(f"test R²: {doc['test_r2']:.4f}, test MSE: {doc['test_mse']:.6g}")
+            _print(f"test R²: {doc['test_r2']:.4f}, test MSE: {doc['test_mse']:.6g}")
             fig = Figure(figsize=(5.2, 5))
             viz.plot_predictions(
                 y_te, v_te, ax=fig.add_subplot(), title=f"{args.target}: test rows"
             )
             _save_figure(fig, place("predictions.png"))
-            extra = "predictions.png"
         doc.update(seconds=seconds, mode=mode, steps=args.steps, history=history)
         doc.update(train_rows=len(y_tr), test_rows=len(y_te))
         table.save_model(model, prep, place("model.json"))
         _save_figure(viz.plot_learning_curves(history, val_label="test"), place("loss.png"))
         _write_json(doc, place("metrics.json"))
-    print(f"trained in {seconds:.1f} s (mode {mode})")
-    for name in ("model.json", "metrics.json", "loss.png", extra):
-        print(f"wrote {args.out / name}")
+        _print(f"trained in {seconds:.1f} s (mode {mode})")
+        outputs.commit()
     return 0
 
 
@@ -535,11 +503,11 @@ def cmd_predict(args: argparse.Namespace) -> int | None:
         _usage_error("predict", "give either --csv FILE or the input numbers, not both")
     if args.csv is None and not args.input:
         _usage_error("predict", "give the input numbers X ..., or --csv FILE")
+    model = _load_model(args.model)  # refuses NaN and infinite weights too
     try:
-        model, prep = table.load_model(args.model)
-    except Exception as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise CLIError(f"cannot load the model '{args.model}': {reason}") from None
+        prep = table.read_preprocessing(args.model, model)
+    except ValueError as exc:
+        raise CLIError(f"cannot load the model '{args.model}': {exc}") from None
     if args.csv is None:
         if prep is None:
             return None
@@ -550,7 +518,7 @@ def cmd_predict(args: argparse.Namespace) -> int | None:
                 f"{', ...' if len(prep.features) > 8 else ''}), got {len(args.input)}",
             )
         X = prep.scaler.transform(np.array([args.input], dtype=float))
-        print(_text(prep.decode(_outputs(model, X))[0], prep))
+        _print(_text(prep.decode(_outputs(model, X))[0], prep))
         return 0
     if prep is None:
         prep = _bare_preprocessing(model, args.model)
@@ -562,10 +530,12 @@ def cmd_predict(args: argparse.Namespace) -> int | None:
     answers = [_text(v, prep) for v in prep.decode(_outputs(model, X))]
     text = "prediction\n" + "".join(_csv_cell(a) + "\n" for a in answers)
     if args.output is None:
-        sys.stdout.write(text)
+        _print(text.rstrip("\n"))
         return 0
-    _write_atomically(args.output, text)
-    print(f"wrote {len(answers)} predictions to {args.output}", file=sys.stderr)
+    outputs = _Outputs(args.output.parent, (args.output.name,))
+    with outputs:
+        outputs.staged(args.output.name).write_text(text, encoding="utf-8")
+        outputs.commit()
     return 0
 
 
@@ -600,24 +570,3 @@ def _csv_cell(text: str) -> str:
     if any(ch in text for ch in ',"\n\r') or text != text.strip():
         return '"' + text.replace('"', '""') + '"'
     return text
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    directory = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise CLIError(f"cannot write '{path}': it is a folder")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-    except OSError as exc:
-        raise CLIError(f"cannot write '{path}': {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        mask = os.umask(0o022)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise CLIError(f"cannot write '{path}': {exc.strerror or exc}") from None

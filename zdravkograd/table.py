@@ -43,6 +43,7 @@ __all__ = [
     "Preprocessing",
     "save_model",
     "load_model",
+    "read_preprocessing",
     "labels_of",
 ]
 
@@ -368,16 +369,23 @@ def load_model(path: Any) -> tuple[Any, Preprocessing | None]:
     from zdravkograd import serialization
 
     model = serialization.load(path)
+    return model, read_preprocessing(path, model)
+
+
+def read_preprocessing(path: Any, model: Any) -> Preprocessing | None:
+    """The checked ``"preprocessing"`` field of the model file ``path`` (None if it has
+    none), against ``model``, the network loaded from it."""
+    from zdravkograd import serialization
+
     with open(path, encoding="utf-8") as f:
         doc = json.load(f)
     if "preprocessing" not in doc:
-        return model, None
+        return None
     nin, nout = _sizes(model)
     try:
-        prep = Preprocessing.from_dict(doc["preprocessing"], nin, nout)
+        return Preprocessing.from_dict(doc["preprocessing"], nin, nout)
     except ValueError as exc:
         raise serialization.ModelFileError(f"{_name(path)}: {exc}") from None
-    return model, prep
 
 
 def labels_of(values: Sequence[str]) -> tuple[list[Any], np.ndarray]:

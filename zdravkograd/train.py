@@ -55,6 +55,29 @@ DEFAULT_LR: dict[str, float] = {"sgd": 1.0, "adam": 0.05}
 History = dict[str, list[float]]
 Callback = Callable[[int, float, float], Any]
 
+DIVERGENCE_GROWTH = 1e6
+"""`fit` stops when the loss grows this many times above its value at step 0."""
+
+
+class TrainingDiverged(FloatingPointError):
+    """`fit` stopped because the loss became NaN or infinite, or grew a million-fold.
+
+    Attributes: `step` (the step whose loss gave up), `loss` (that loss), `first_loss` (the
+    loss at step 0), `lr` (the initial learning rate) and `reason` (what happened, in
+    words). The weights are left as they were before that step's update.
+    """
+
+    def __init__(self, step: int, loss: float, first_loss: float, lr: float) -> None:
+        self.step, self.loss, self.first_loss, self.lr = step, loss, first_loss, lr
+        if math.isfinite(loss):
+            self.reason = f"the loss grew from {first_loss:.4g} at step 0 to {loss:.4g}"
+        else:
+            self.reason = f"the loss became {loss}"
+        super().__init__(
+            f"training diverged at step {step}: {self.reason}; "
+            f"try a smaller lr (this run used {lr:g})"
+        )
+
 
 def best_mode() -> str:
     """The fastest exact mode this installation offers: `'compiled'` if available."""
@@ -113,6 +136,9 @@ def fit(
 
     Raises:
         ValueError: for a bad argument, before any weight changes.
+        TrainingDiverged: when a step's loss is NaN or infinite, or more than
+            `DIVERGENCE_GROWTH` (a million) times the loss at step 0. The learning rate is
+            too large; the weights stay as they were before that step's update.
     """
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
@@ -147,13 +173,20 @@ def fit(
     history: History = {"loss": [], metric: [], "lr": []}
     if evaluate is not None:
         history.update({"val_loss": [], f"val_{metric}": []})
-    with fast():  # no cycle collection during the loop: the engine makes no cycles
+    limit = math.inf  # DIVERGENCE_GROWTH times the first loss
+    # Overflow and NaN are checked on the loss below; NumPy need not warn about them.
+    with fast(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for k in range(steps):
             if evaluate is not None:  # before the update, like the training numbers
                 val_loss, val_metric = evaluate()
+            loss_k, accuracy = step_fn()  # forward + backward: sets every p.grad
+            if not math.isfinite(loss_k) or loss_k > limit:
+                raise TrainingDiverged(k, loss_k, history["loss"][0] if k else loss_k, lr)
+            if k == 0 and loss_k > 0:
+                limit = DIVERGENCE_GROWTH * loss_k
+            if evaluate is not None:
                 history["val_loss"].append(val_loss)
                 history[f"val_{metric}"].append(val_metric)
-            loss_k, accuracy = step_fn()  # forward + backward: sets every p.grad
             history["loss"].append(loss_k)
             history[metric].append(accuracy)
             history["lr"].append(opt.lr)
@@ -562,5 +595,7 @@ __all__ = [
     "LOSSES",
     "OPTIMIZERS",
     "DEFAULT_LR",
+    "DIVERGENCE_GROWTH",
     "History",
+    "TrainingDiverged",
 ]
