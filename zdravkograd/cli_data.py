@@ -47,7 +47,8 @@ DIGITS_DEFAULTS: dict[str, Any] = {
     "activation": "tanh",
     "test_fraction": 0.25,
 }
-"""The defaults of ``zdravkograd digits``: ~97.5% test accuracy in a few seconds."""
+"""The defaults of ``zdravkograd digits``: 97.8% test accuracy (seed 0; 96.7% at worst, over
+seeds 0..7) in about 9 s of CPU time for the whole command."""
 
 TRAIN_DEFAULTS: dict[str, Any] = {
     "steps": 300,
