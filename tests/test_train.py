@@ -412,7 +412,8 @@ def test_minibatches_cover_each_epoch_once():
             return super().__call__(x)
 
     m = Spy(1, [1], rng=random.Random(0))
-    fit(m, X, y, steps=6, loss="mse", batch_size=4, seed=0, mode="batched")
+    fit(m, X, y, steps=6, loss="mse", optimizer="adam", lr=0.01, batch_size=4, seed=0,
+        mode="batched")  # fmt: skip
     assert sorted(seen[:12]) == sorted(seen[12:24]) == list(range(12))
     assert seen[:12] != seen[12:24]  # a new order each epoch
 
