@@ -137,7 +137,7 @@ window.addEventListener("unhandledrejection", (e) => {
       o.style.color = "rgb(" + rgb.join(",") + ")";
       pc.append(o);
     }
-    if (Number(keep) < m.classes) pc.value = keep;
+    if (keep !== "" && Number(keep) < m.classes) pc.value = keep;
     if (selected !== null && selected >= m.points.length) selected = null;
     if (m.diverged) showError(m.diverged);
   }
@@ -348,6 +348,7 @@ window.addEventListener("unhandledrejection", (e) => {
       ") at step " + m.step;
     $("viewer-summary").textContent = "Its loss is " + Number(m.loss).toFixed(6) + ". Press " +
       "Next (or →) in the viewer to follow the chain rule from the loss back to every weight.";
+    $("viewer").scrollIntoView({ behavior: "smooth", block: "start" });
   }
 
   // ------------------------------------------------------------------ buttons
