@@ -6,6 +6,7 @@ as ``zdravkograd lab`` does; ``.tabs`` is the set of open tabs (each with its Se
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -35,6 +36,12 @@ class RunningLab:
             log_level="warning",
         )
         self.server = uvicorn.Server(config)
+        # anything the server logs as an error (an exception in the app) fails the tests
+        self.logged: list[str] = []
+        handler = logging.Handler(logging.ERROR)
+        handler.emit = lambda record: self.logged.append(record.getMessage())  # type: ignore
+        logging.getLogger("uvicorn.error").addHandler(handler)
+        self._handler = handler
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [sock]}, daemon=True
         )
@@ -52,3 +59,6 @@ class RunningLab:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(15)
+        logging.getLogger("uvicorn.error").removeHandler(self._handler)
+        assert not self.thread.is_alive(), "the lab server did not stop"
+        assert self.logged == [], self.logged

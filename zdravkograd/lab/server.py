@@ -227,6 +227,8 @@ class Tab:
             message = json.loads(text)
         except ValueError as exc:
             return await self.error(f"a message must be JSON: {exc}")
+        except RecursionError:
+            return await self.error("a message must be JSON, not nested this deep")
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
             return await self.error('a message must be a JSON object with a "type" string')
         kind = message["type"]
