@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import secrets
 import socket
 import time
@@ -47,6 +48,7 @@ FRAME_INTERVAL = 1 / 30
 """While playing, at most one frame every FRAME_INTERVAL seconds (30 frames/s)."""
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
+log = logging.getLogger("uvicorn.error")
 
 _PAGE_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -198,10 +200,12 @@ class Tab:
 
             try:
                 frame = await self.run(tick)
-            except LabError as exc:
+            except Exception as exc:
+                if _gone(exc):
+                    raise
                 self.playing = False
                 await self.send({"type": "paused"})
-                await self.error(str(exc), "step")
+                await self.error(_describe(exc), "step")
                 return
             await self.send(frame)
             await asyncio.sleep(max(0.0, FRAME_INTERVAL - (time.perf_counter() - started)))
@@ -239,8 +243,10 @@ class Tab:
             )
         try:
             await handler(message)
-        except LabError as exc:
-            await self.error(str(exc), kind)
+        except Exception as exc:
+            if _gone(exc):
+                raise
+            await self.error(_describe(exc), kind)
 
     async def on_play(self, message: dict[str, Any]) -> None:
         if self.session.diverged:
@@ -305,6 +311,19 @@ class Tab:
         while len(self.tokens) > 3:  # keep the last few pages of this tab
             self.viewers.pop(self.tokens.pop(0), None)
         await self.send({**result, "url": f"/viewer/{token}"})
+
+
+def _gone(exc: Exception) -> bool:
+    """Is ``exc`` the tab going away (not a failure to report)?"""
+    return type(exc).__name__ == "WebSocketDisconnect" or isinstance(exc, OSError)
+
+
+def _describe(exc: Exception) -> str:
+    """The page's message for an exception; a bug is also logged with its traceback."""
+    if isinstance(exc, LabError):
+        return str(exc)
+    log.error("the lab hit an unexpected error", exc_info=exc)
+    return f"the lab hit an unexpected error ({type(exc).__name__}: {exc}); press Reset"
 
 
 MESSAGE_TYPES = (
