@@ -159,7 +159,8 @@ MISTAKES: list[dict[str, Any]] = [
             "init_scale": 10.0,
         },
         "watch": "Watch the neuron pictures: weights 10× too big drive tanh to ±1 almost "
-        "everywhere, where its slope 1 - tanh² is about 0, so learning crawls and the loss stays high.",
+        "everywhere, where its slope 1 - tanh² is about 0, so learning crawls and the loss "
+        "stays high.",
     },
 ]
 """The one-click experiments: settings applied over the defaults, and what to watch."""
