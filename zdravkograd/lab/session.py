@@ -554,7 +554,7 @@ class Session:
             loss = losses.cross_entropy(out, c)
         else:
             out.label = "score"
-            loss = losses.hinge_loss(out, 2.0 * c - 1.0)
+            (loss,) = losses.hinge_loss(out, 2.0 * c - 1.0, reduction="none")
         loss.label = "loss"
         return loss, model
 
