@@ -110,6 +110,16 @@ def _click_at(browser, x: float, y: float) -> None:
     ).click().perform()
 
 
+def _type(browser, element_id: str, text: str) -> None:
+    """Set an input's text and fire its change event, as typing and leaving it does."""
+    browser.execute_script(
+        "const el = document.getElementById(arguments[0]); el.value = arguments[1];"
+        "el.dispatchEvent(new Event('change'));",
+        element_id,
+        text,
+    )
+
+
 def _save(browser, tmp_path: Path, name: str) -> None:
     shot = tmp_path / name
     browser.save_screenshot(str(shot))
@@ -224,20 +234,17 @@ def test_clicking_a_point_shows_its_backprop_with_the_engines_gradients(browser,
 
 def test_a_too_large_request_shows_an_error_and_the_lab_keeps_working(browser, lab):
     tab = _open(browser, lab)
-    samples = browser.find_element(By.ID, "samples")
-    samples.clear()
-    samples.send_keys("5000\n")
-    browser.execute_script("document.getElementById('samples').dispatchEvent(new Event('change'))")
     error = browser.find_element(By.ID, "error")
+    _type(browser, "samples", "5000")
     WebDriverWait(browser, 10).until(lambda d: error.is_displayed())
     assert "at most 2000 points" in error.text
-    assert browser.find_element(By.ID, "samples").get_attribute("value") == "100"
+    WebDriverWait(browser, 10).until(
+        lambda d: d.find_element(By.ID, "samples").get_attribute("value") == "100"
+    )
     assert len(tab.session.X) == 100
-    hidden = browser.find_element(By.ID, "hidden")
-    hidden.clear()
-    hidden.send_keys("16, 65")
-    browser.execute_script("document.getElementById('hidden').dispatchEvent(new Event('change'))")
+    _type(browser, "hidden", "16, 65")
     WebDriverWait(browser, 10).until(lambda d: "at most 64 neurons" in error.text)
+    assert tab.session.settings.hidden == [16, 16]
     browser.find_element(By.ID, "step").click()
     WebDriverWait(browser, 10).until(lambda d: _step_count(d) == 1)
     assert not error.is_displayed()

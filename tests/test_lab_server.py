@@ -140,6 +140,20 @@ def test_play_streams_frames_whose_loss_falls_and_pause_stops_them(lab):
                     raise AssertionError("a frame after pause")
 
 
+def test_reset_while_playing_leaves_no_stale_frame_behind(lab):
+    with _tab(lab) as ws:
+        ws.send(json.dumps({"type": "play"}))
+        seen = 0
+        while seen < 5:
+            seen += json.loads(ws.recv(timeout=30))["type"] == "frame"
+        state = _ask(ws, {"type": "reset"}, "state")
+        assert state["frame"]["step"] == 0 and state["history"] == []
+        with pytest.raises(TimeoutError):
+            while True:
+                m = json.loads(ws.recv(timeout=0.5))
+                assert m["type"] != "frame", f"a frame of step {m['step']} after the reset"
+
+
 def test_ten_tabs_at_once_all_train(lab):
     tabs = [_tab(lab) for _ in range(10)]
     try:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import secrets
@@ -78,10 +79,20 @@ def own_hosts(scope: dict[str, Any]) -> set[str]:
     names = set(LOOPBACK_NAMES)
     if address:
         names.add(f"[{address}]" if ":" in address else address)
-        with contextlib.suppress(OSError):
-            if address == socket.gethostbyname(socket.gethostname()):
-                names.add(socket.gethostname().lower())
+        hostname, hostname_address = _this_host()
+        if address == hostname_address:
+            names.add(hostname)
     return {f"{name}:{port}" for name in names}
+
+
+@functools.lru_cache(maxsize=1)
+def _this_host() -> tuple[str, str]:
+    """This computer's name and the address it resolves to (looked up once)."""
+    name = socket.gethostname().lower()
+    try:
+        return name, socket.gethostbyname(name)
+    except OSError:
+        return name, ""
 
 
 def _header(scope: dict[str, Any], name: bytes) -> str | None:
@@ -158,9 +169,9 @@ def hello_message() -> dict[str, Any]:
 class Tab:
     """One WebSocket connection: its session, its play loop, its messages."""
 
-    def __init__(self, ws: Any, viewers: dict[str, str]) -> None:
+    def __init__(self, ws: Any, viewers: dict[str, str], session: Session) -> None:
         self.ws = ws
-        self.session = Session()
+        self.session = session
         self.viewers = viewers  # the app's token → viewer page
         self.tokens: list[str] = []
         self.lock = asyncio.Lock()  # one computation on the session at a time
@@ -210,8 +221,12 @@ class Tab:
             await self.send(frame)
             await asyncio.sleep(max(0.0, FRAME_INTERVAL - (time.perf_counter() - started)))
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
+        """Stop playing and wait for the last frame, so that nothing follows "paused"."""
         self.playing = False
+        if self.player is not None:
+            player, self.player = self.player, None
+            await player
 
     async def close(self) -> None:
         self.playing = False
@@ -252,15 +267,16 @@ class Tab:
         if self.session.diverged:
             raise LabError(self.session.diverged)
         if not self.playing:
+            await self.stop()  # a loop that stopped by itself: let it end first
             self.playing = True
             self.player = asyncio.create_task(self.play())
 
     async def on_pause(self, message: dict[str, Any]) -> None:
-        self.stop()
+        await self.stop()
         await self.send({"type": "paused"})
 
     async def on_step(self, message: dict[str, Any]) -> None:
-        self.stop()
+        await self.stop()
 
         def one() -> dict[str, Any]:
             self.session.step()
@@ -270,14 +286,14 @@ class Tab:
         await self.send(await self.run(one))
 
     async def on_reset(self, message: dict[str, Any]) -> None:
-        self.stop()
+        await self.stop()
         await self.run(self.session.reset)
         await self.send({"type": "paused"})
         await self.state_and_frame()
 
     async def on_config(self, message: dict[str, Any]) -> None:
         settings = message.get("settings")
-        self.stop()
+        await self.stop()
         await self.send({"type": "paused"})
         try:
             await self.run(lambda: self.session.configure(settings))
@@ -388,7 +404,7 @@ def create_app() -> OwnOriginOnly:
 
     async def lab_socket(ws: WebSocket) -> None:
         await ws.accept()
-        tab = Tab(ws, viewers)
+        tab = Tab(ws, viewers, await asyncio.to_thread(Session))
         guarded.tabs.add(tab)
         try:
             await tab.send(hello_message())
