@@ -436,6 +436,32 @@ def test_the_command_prints_the_url_serves_and_stops_cleanly_on_ctrl_c():
     assert "stopped" in out
 
 
+def test_without_no_browser_it_opens_the_url_in_a_browser(tmp_path):
+    opened = tmp_path / "opened.txt"
+    fake = tmp_path / "fake-browser"
+    fake.write_text(f'#!/bin/sh\necho "$1" > {opened}\n')
+    fake.chmod(0o755)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "BROWSER": str(fake)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zdravkograd", "lab", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        url = proc.stdout.readline().split("serving on ")[1].split()[0]
+        deadline = time.monotonic() + 30
+        while not (opened.exists() and opened.read_text().strip()):
+            assert time.monotonic() < deadline, "no browser was opened"
+            time.sleep(0.05)
+        assert opened.read_text().strip() == url
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    assert proc.returncode == 0
+
+
 def test_host_0000_warns():
     proc, url = _start("--host", "0.0.0.0")
     proc.send_signal(signal.SIGINT)
