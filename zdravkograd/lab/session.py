@@ -279,7 +279,12 @@ def _check_work(s: Settings, points: int) -> None:
 
 
 def make_data(s: Settings) -> tuple[np.ndarray, np.ndarray]:
-    """The data set of ``s``, scaled to about [-1.5, 1.5]² (labels 0, 1 or 0, 1, 2)."""
+    """The data set of ``s``, scaled to about [-1.5, 1.5]² (labels 0, 1 or 0, 1, 2).
+
+    moons, circles, xor and spiral come from ``zdravkograd.data``; ``noise`` is their noise
+    (for xor 2.5×, for spiral 2× in radians). blobs are three Gaussian clusters of standard
+    deviation ``0.15 + 2 noise`` around three points on a circle of radius 0.9.
+    """
     n, noise, seed = s.samples, s.noise, s.seed
     if s.dataset == "moons":
         X, y = datasets.make_moons(n, noise=noise, seed=seed)
@@ -292,9 +297,13 @@ def make_data(s: Settings) -> tuple[np.ndarray, np.ndarray]:
     elif s.dataset == "spiral":
         X, y = datasets.spiral(n, classes=2, noise=2 * noise, seed=seed)
         X = X * 1.4
-    else:  # blobs: three clusters, brought from scikit-learn's ±10 box to the plot's scale
-        X, y = datasets.make_blobs(n, centers=3, cluster_std=1.0 + 10 * noise, seed=seed)
-        X = (X - X.mean(axis=0)) / (np.abs(X - X.mean(axis=0)).max() / 1.4)
+    else:  # blobs: three Gaussian clusters around fixed centres, apart whatever the seed
+        # (make_blobs draws its centres at random, and some seeds put two on top of each other)
+        rng = np.random.default_rng(seed)
+        y = np.arange(n, dtype=np.int64) % 3
+        angles = np.pi / 2 + 2 * np.pi * np.arange(3) / 3
+        centres = 0.9 * np.column_stack([np.cos(angles), np.sin(angles)])
+        X = centres[y] + rng.normal(0.0, 0.15 + 2 * noise, (n, 2))
     return np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.int64)
 
 
