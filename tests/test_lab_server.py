@@ -140,6 +140,25 @@ def test_play_streams_frames_whose_loss_falls_and_pause_stops_them(lab):
                     raise AssertionError("a frame after pause")
 
 
+def test_a_change_while_playing_keeps_the_history_whole(lab):
+    """Adding a point while playing: state (with the history) and frames never repeat a step."""
+    with _tab(lab) as ws:
+        ws.send(json.dumps({"type": "play"}))
+        history: list[int] = []
+        added = False
+        while len(history) < 40:
+            m = json.loads(ws.recv(timeout=30))
+            if m["type"] == "state":
+                history = [h[0] for h in m["history"]]
+            elif m["type"] == "frame":
+                history += [s[0] for s in m["steps"]]
+            if len(history) > 10 and not added:
+                ws.send(json.dumps({"type": "add_point", "x": 1.9, "y": 1.9, "label": 1}))
+                added = True
+        _ask(ws, {"type": "pause"}, "paused")
+        assert history == list(range(1, len(history) + 1))
+
+
 def test_reset_while_playing_leaves_no_stale_frame_behind(lab):
     with _tab(lab) as ws:
         ws.send(json.dumps({"type": "play"}))

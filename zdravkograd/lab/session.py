@@ -508,6 +508,7 @@ class Session:
 
     def state_message(self) -> dict[str, Any]:
         """What the page needs after a reset or a change of data or settings."""
+        self.pending = []  # the history below has them: the next frame must not repeat them
         return {
             "type": "state",
             "settings": asdict(self.settings),
