@@ -47,8 +47,10 @@ LIMITS: dict[str, int] = {
     "width": 64,  # neurons in one hidden layer
     "layers": 6,  # hidden layers
     # weights × points, the size of one step's graph: each weight makes two nodes per point
-    "batched_work": 4_000_000,  # NumPy numbers (about 130 MB at the limit)
-    "scalar_work": 400_000,  # Python Values (about 100 MB and a few seconds per step)
+    # measured at the limits: batched about 120 MB and 0.7 s a step, scalar about 90 MB and
+    # 5 s a step (scalar mode makes a Python object of every number)
+    "batched_work": 4_000_000,
+    "scalar_work": 200_000,
     "viewer_parameters": 1500,  # the viewer draws every weight of the point's graph
 }
 """The largest request a session accepts."""
