@@ -92,10 +92,11 @@ def _step_count(browser) -> int:
     return int(browser.find_element(By.ID, "step-count").text)
 
 
-def _pixels(browser) -> list[int]:
+def _pixels(browser, canvas: str = "boundary") -> list[int]:
     return browser.execute_script(
-        "const c = document.getElementById('boundary');"
-        "return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);"
+        "const c = document.getElementById(arguments[0]);"
+        "return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);",
+        canvas,
     )
 
 
@@ -131,7 +132,7 @@ def _save(browser, tmp_path: Path, name: str) -> None:
 
 def test_play_makes_the_loss_fall_and_the_boundary_change(browser, lab, tmp_path):
     tab = _open(browser, lab)
-    loss0, pixels0 = _loss(browser), _pixels(browser)
+    loss0, pixels0, network0 = _loss(browser), _pixels(browser), _pixels(browser, "network")
     assert _step_count(browser) == 0
     browser.find_element(By.ID, "play").click()
     WebDriverWait(browser, 60).until(lambda d: _step_count(d) >= 40)
@@ -142,6 +143,8 @@ def test_play_makes_the_loss_fall_and_the_boundary_change(browser, lab, tmp_path
     assert loss1 < 0.5 * loss0, (loss0, loss1)
     changed = sum(a != b for a, b in zip(pixels0, _pixels(browser)))
     assert changed > 10_000, changed
+    # the network diagram (weights, neuron pictures) is redrawn too
+    assert sum(a != b for a, b in zip(network0, _pixels(browser, "network"))) > 1_000
     # the page shows the session's own numbers: the training ran in the server process
     session = tab.session
     assert loss1 == pytest.approx(session.loss, abs=5e-5)
@@ -267,6 +270,17 @@ def test_every_mistake_has_a_button_and_a_line_and_sets_up_its_experiment(browse
     browser.find_element(By.ID, "mistake-no-zero-grad").click()
     WebDriverWait(browser, 10).until(lambda d: not d.find_element(By.ID, "zero-grad").is_selected())
     assert tab.session.settings.zero_grad is False
+    assert _errors(browser) == []
+
+
+def test_scalar_mode_trains_one_graph_per_point(browser, lab):
+    tab = _open(browser, lab)
+    Select(browser.find_element(By.ID, "mode")).select_by_value("scalar")
+    WebDriverWait(browser, 10).until(lambda d: tab.session.settings.mode == "scalar")
+    for k in range(1, 3):
+        browser.find_element(By.ID, "step").click()
+        WebDriverWait(browser, 30).until(lambda d, k=k: _step_count(d) == k)
+    assert _loss(browser) == pytest.approx(tab.session.loss, abs=5e-5)
     assert _errors(browser) == []
 
 

@@ -202,3 +202,9 @@ def test_backprop_refuses_a_network_too_large_to_draw():
     s = Session({"hidden": [40, 40]})
     with pytest.raises(LabError, match="at most 1,500"):
         s.backprop(0)
+
+
+def test_backprop_without_graphviz_says_how_to_get_it(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(LabError, match="needs Graphviz's 'dot' program"):
+        Session().backprop(0)

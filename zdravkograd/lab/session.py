@@ -19,6 +19,7 @@ import base64
 import copy
 import math
 import random
+import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -583,6 +584,11 @@ class Session:
             raise LabError(
                 f"the backprop viewer draws every weight: this network has {n_params:,}, and "
                 f"the viewer takes at most {LIMITS['viewer_parameters']:,}. Use a smaller network."
+            )
+        if shutil.which("dot") is None:
+            raise LabError(
+                "the backprop viewer needs Graphviz's 'dot' program, which is not on PATH: "
+                "install Graphviz (e.g. 'apt-get install graphviz' or 'brew install graphviz')"
             )
         loss, model = self.point_loss(index)
         i = int(index)
