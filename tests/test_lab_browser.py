@@ -267,9 +267,13 @@ def test_every_mistake_has_a_button_and_a_line_and_sets_up_its_experiment(browse
     )
     assert browser.find_element(By.ID, "hidden").get_attribute("value") == ""
     assert tab.session.settings.hidden == [] and tab.session.settings.dataset == "xor"
+    WebDriverWait(browser, 30).until(lambda d: _step_count(d) >= 5)  # one click runs it
+    assert browser.find_element(By.ID, "pause").is_enabled()
     browser.find_element(By.ID, "mistake-no-zero-grad").click()
     WebDriverWait(browser, 10).until(lambda d: not d.find_element(By.ID, "zero-grad").is_selected())
     assert tab.session.settings.zero_grad is False
+    browser.find_element(By.ID, "pause").click()
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "play").is_enabled())
     assert _errors(browser) == []
 
 

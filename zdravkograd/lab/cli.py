@@ -118,14 +118,16 @@ def cmd_lab(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(config)
-    print(f"zdravkograd lab: serving on {url}  (Ctrl-C stops it)", flush=True)
-    if not args.no_browser:
-        threading.Timer(0.5, webbrowser.open, args=(url,)).start()
-    try:
+    opener = threading.Timer(0.5, webbrowser.open, args=(url,))
+    try:  # from here on, Ctrl-C at any moment is a clean stop
+        print(f"zdravkograd lab: serving on {url}  (Ctrl-C stops it)", flush=True)
+        if not args.no_browser:
+            opener.start()
         server.run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled, once it has stopped
         pass
     finally:
+        opener.cancel()
         sock.close()
     print("zdravkograd lab: stopped", flush=True)
     return 0

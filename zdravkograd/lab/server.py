@@ -269,6 +269,7 @@ class Tab:
         if not self.playing:
             await self.stop()  # a loop that stopped by itself: let it end first
             self.playing = True
+            await self.send({"type": "playing"})
             self.player = asyncio.create_task(self.play())
 
     async def on_pause(self, message: dict[str, Any]) -> None:
@@ -308,6 +309,7 @@ class Tab:
         if mistake is None:
             raise LabError(f"unknown experiment {message.get('id')!r:.40}")
         await self.on_config({"settings": {**asdict(Settings()), **mistake["settings"]}})
+        await self.on_play({})  # one click: set up and run
 
     async def on_add_point(self, message: dict[str, Any]) -> None:
         await self.run(

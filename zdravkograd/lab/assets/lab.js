@@ -31,6 +31,7 @@ window.addEventListener("unhandledrejection", (e) => {
       else if (m.type === "state") onState(m);
       else if (m.type === "frame") onFrame(m);
       else if (m.type === "paused") setPlaying(false);
+      else if (m.type === "playing") setPlaying(true);
       else if (m.type === "error") showError(m.message);
       else if (m.type === "backprop") onBackprop(m);
     });
