@@ -96,6 +96,7 @@ def cmd_lab(args: argparse.Namespace) -> int:
     require_extra("sklearn", "lab", feature)
     from zdravkograd.lab.server import MAX_MESSAGE, create_app
 
+    sock = _bind(args.host, args.port)
     if not _is_loopback(args.host):
         print(
             f"zdravkograd lab: warning: --host {args.host} makes the lab reachable from other "
@@ -103,7 +104,6 @@ def cmd_lab(args: argparse.Namespace) -> int:
             "one. Use it only on a network you trust.",
             file=sys.stderr,
         )
-    sock = _bind(args.host, args.port)
     bound_host, port = sock.getsockname()[:2]
     shown = args.host if _is_loopback(args.host) else bound_host
     if shown in ("0.0.0.0", "::"):
