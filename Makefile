@@ -81,6 +81,7 @@ docs: venv
 
 bench: venv
 	$(PY) benchmarks/bench.py
+	$(PY) benchmarks/lab_frames.py
 
 # Mutation testing: apply each one-line bug of scripts/mutants.toml to a temporary copy of
 # the tree and check that its tests fail. Slow (pytest once per mutant): not in `make test`.

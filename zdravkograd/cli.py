@@ -8,6 +8,8 @@ Commands:
 * ``zdravkograd graph``: draw a computation graph (the tanh-neuron example, or a saved model
   for one input) as SVG or PNG.
 * ``zdravkograd predict --model model.json X1 X2``: print a saved model's score.
+* ``zdravkograd lab``: the lab, a local web page that trains a network live
+  (``zdravkograd.lab``).
 * ``zdravkograd bench``: the benchmark suite (``zdravkograd.bench``).
 
 Exit codes: 0 on success, 2 for a bad flag or value (one line on stderr), 1 for anything else
@@ -208,6 +210,10 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("input", type=_finite, nargs="+", metavar="X", help="the input numbers")
     predict.set_defaults(func=cmd_predict)
     _accept_negative_numbers(predict)
+
+    from zdravkograd.lab.cli import add_parser as add_lab_parser
+
+    add_lab_parser(sub)
 
     sub.add_parser(
         "bench",
