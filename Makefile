@@ -81,6 +81,7 @@ docs: venv
 
 bench: venv
 	$(PY) benchmarks/bench.py
+	$(PY) benchmarks/lab_frames.py
 
 # `zdravkograd digits` with its defaults, timed in fresh processes (wall and CPU time).
 bench-digits: venv

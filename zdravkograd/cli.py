@@ -11,6 +11,8 @@ Commands:
   model from ``train``/``digits``, its answer); ``--csv NEW.csv`` predicts every row.
 * ``zdravkograd digits`` and ``zdravkograd train FILE.csv --target COLUMN``: real data
   (``zdravkograd.cli_data``).
+* ``zdravkograd lab``: the lab, a local web page that trains a network live
+  (``zdravkograd.lab``).
 * ``zdravkograd bench``: the benchmark suite (``zdravkograd.bench``).
 
 Exit codes: 0 on success, 2 for a bad flag or value (one line on stderr), 1 for anything else
@@ -216,6 +218,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_data.add_predict_arguments(predict)
     cli_data.add_commands(sub)
+
+    from zdravkograd.lab.cli import add_parser as add_lab_parser
+
+    add_lab_parser(sub)
 
     sub.add_parser(
         "bench",
