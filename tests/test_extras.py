@@ -11,12 +11,20 @@ import json
 import subprocess
 import sys
 import textwrap
+import tomllib
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
-OPTIONAL = ("matplotlib", "graphviz", "sklearn", "torch", "tqdm")
+OPTIONAL = (
+    "matplotlib",
+    "graphviz",
+    "sklearn",
+    "torch",
+    "tqdm",
+    "starlette",
+    "uvicorn",
+    "websockets",
+)
 MODULES = (
     "zdravkograd",
     "zdravkograd.engine",
@@ -30,6 +38,10 @@ MODULES = (
     "zdravkograd.compile",
     "zdravkograd.torch_bridge",
     "zdravkograd.cli",
+    "zdravkograd.lab",
+    "zdravkograd.lab.session",
+    "zdravkograd.lab.server",
+    "zdravkograd.lab.cli",
 )
 
 # Prints one JSON object: which optional packages got imported, and for each feature
@@ -85,10 +97,18 @@ PROBE = textwrap.dedent(
     attempt("draw_dot", draw)
     attempt("plot_history", plot)
     attempt("make_moons", moons)
+    def lab():
+        from zdravkograd.lab import create_app
+        create_app()
+
     attempt("to_torch", bridge)
+    attempt("lab", lab)
     cli = subprocess.run([sys.executable, "-m", "zdravkograd", "moons", "--out", "probe-out"],
                          capture_output=True, text=True)
     result["cli_moons"] = [cli.returncode, cli.stderr.strip()]
+    cli = subprocess.run([sys.executable, "-m", "zdravkograd", "lab", "--no-browser",
+                          "--port", "0"], capture_output=True, text=True, timeout=60)
+    result["cli_lab"] = [cli.returncode, cli.stderr.strip()]
     cli = subprocess.run([sys.executable, "-m", "zdravkograd", "--help"],
                          capture_output=True, text=True)
     result["cli_help"] = [cli.returncode, cli.stdout]
@@ -118,6 +138,7 @@ EXPECTED_EXTRA = {
     "plot_history": "viz",
     "make_moons": "data",
     "to_torch": "torch",
+    "lab": "lab",
 }
 
 
@@ -132,6 +153,9 @@ def check_probe(result: dict) -> None:
     assert code == 1
     assert err.startswith("zdravkograd: error:") and "\n" not in err
     assert 'pip install "zdravkograd[' in err and "Traceback" not in err
+    code, err = result["cli_lab"]
+    assert code == 1 and "\n" not in err and "Traceback" not in err
+    assert err.startswith("zdravkograd: error:") and 'pip install "zdravkograd[lab]"' in err
     code, out = result["cli_help"]
     assert code == 0 and "moons" in out
 
@@ -158,8 +182,8 @@ def test_importing_every_module_imports_no_optional_package():
 
 
 def test_pyproject_declares_the_extras():
-    tomllib = pytest.importorskip("tomllib")
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert meta["requires-python"] == ">=3.11"  # tomllib (here and in the tools) is 3.11+
     assert [d.split(">")[0].split("=")[0] for d in meta["dependencies"]] == ["numpy"]
     extras = meta["optional-dependencies"]
     names = {k: {d.split(">")[0].split("=")[0].split("[")[0] for d in v} for k, v in extras.items()}
@@ -167,4 +191,6 @@ def test_pyproject_declares_the_extras():
     assert "scikit-learn" in names["data"]
     assert "torch" in names["torch"]
     assert "tqdm" in names["cli"]
+    assert {"starlette", "uvicorn", "websockets"} <= names["lab"]
+    assert "zdravkograd[viz,data,cli,lab]" in extras["all"]
     assert meta["scripts"]["zdravkograd"] == "zdravkograd.cli:main"

@@ -71,9 +71,20 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
+# The command line imports its subcommands' modules when they run, and they import its
+# shared helpers: cycles, listed here so that no new one creeps in unnoticed.
+KNOWN_CYCLE_EDGES = {
+    ("zdravkograd.cli", "zdravkograd.cli_data"),
+    ("zdravkograd.cli", "zdravkograd.lab.cli"),
+}
+
+
 def test_the_import_graph_has_no_cycle():
     graph = import_graph()
     assert "zdravkograd.nn" in graph and "zdravkograd.serialization" in graph["zdravkograd.nn"]
+    for a, b in KNOWN_CYCLE_EDGES:
+        assert b in graph[a], f"{a} no longer imports {b}: drop it from KNOWN_CYCLE_EDGES"
+        graph[a].discard(b)
     assert _cycle(graph) is None, f"import cycle: {' -> '.join(_cycle(graph) or [])}"
 
 

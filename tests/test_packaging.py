@@ -64,6 +64,7 @@ def test_sdist_carries_the_sources_tests_docs_and_licence(dist):
         "tests/test_seed.py",
         "docs/index.md",
         "examples/basic_autograd.py",
+        "scripts/run_notebooks.py",  # tests/test_notebooks.py uses it
     ):
         assert required in names, required
     # Every package module in the checkout is in the sdist; no caches are.
@@ -83,12 +84,14 @@ def test_wheel_holds_the_whole_package_and_its_metadata(dist):
     assert "zdravkograd/py.typed" in names
     for asset in ASSETS:  # the viewer's page, style sheet and script are package data
         assert asset in names, asset
+    for asset in ("index.html", "lab.js", "lab.css"):  # the lab's page, as package data
+        assert f"zdravkograd/lab/assets/{asset}" in names, asset
     assert not any(n.startswith(("tests/", "docs/")) for n in names)
     assert "zdravkograd = zdravkograd.cli:main" in entry_points
     requires = [line for line in meta.splitlines() if line.startswith("Requires-Dist:")]
     core = [r for r in requires if "extra ==" not in r]
     assert len(core) == 1 and "numpy" in core[0], core
-    for extra in ("viz", "data", "cli", "torch"):
+    for extra in ("viz", "data", "cli", "torch", "lab"):
         assert f"Provides-Extra: {extra}" in meta
     # The MIT licence: declared, and its text shipped inside the wheel.
     assert "License-Expression: MIT" in meta
@@ -108,13 +111,15 @@ def test_wheel_in_a_bare_venv_needs_only_numpy(dist, tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     py = venv / "bin" / "python"
+    # Without PYTHONPATH: when it points at a checkout, the zdravkograd.egg-info that
+    # building leaves there makes pip think zdravkograd is installed already.
+    clean_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     proc = subprocess.run(
         [str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(wheel)],
         capture_output=True,
         text=True,
         timeout=600,
-        # a PYTHONPATH pointing at a checkout (with its egg-info) would make pip skip the wheel
-        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+        env=clean_env,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     work = tmp_path / "elsewhere"  # not the source tree

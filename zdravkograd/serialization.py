@@ -113,14 +113,22 @@ def _build(arch: dict[str, Any]) -> Any:
     return cls(**args)
 
 
-def dumps(model: Any) -> str:
-    """The JSON text ``save`` writes."""
-    doc = {
+def dumps(model: Any, preprocessing: dict[str, Any] | None = None) -> str:
+    """The JSON text ``save`` writes.
+
+    ``preprocessing`` (optional, JSON-safe) is stored as the file's ``"preprocessing"``
+    field: what ``zdravkograd train`` needs around the network (feature columns and their
+    scaling, class labels); see ``zdravkograd.table``. Readers that do not know the field
+    ignore it, so the format version stays 1.
+    """
+    doc: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "architecture": architecture(model),
         "weights": dict(model.state_dict()),
     }
+    if preprocessing is not None:
+        doc["preprocessing"] = preprocessing
     return json.dumps(doc, indent=1)
 
 
@@ -131,26 +139,31 @@ def _umask() -> int:
     return mask
 
 
-def save(model: Any, path: Any) -> None:
+def save(model: Any, path: Any, preprocessing: dict[str, Any] | None = None) -> None:
     """Write ``model`` to ``path`` as JSON, atomically (temporary file + ``os.replace``).
 
     A custom Module (not one of ``ARCHITECTURES``) is saved with ``"architecture": null``;
-    load it back with ``load(path, model=an_instance)``.
+    load it back with ``load(path, model=an_instance)``. ``preprocessing``: see ``dumps``.
     """
-    text = dumps(model)  # any error here happens before a file is touched
+    text = dumps(model, preprocessing)  # any error here happens before a file is touched
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", dir=directory)
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", dir=directory)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+    except BaseException as exc:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.errno is not None:
+            # The same error, about the user's path rather than the temporary file.
+            raise type(exc)(exc.errno, exc.strerror, path) from None
         raise
 
 
