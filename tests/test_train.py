@@ -434,7 +434,7 @@ def test_mse_fit_learns_a_line():
     ("kwargs", "message"),
     [
         ({"loss": "hinge2"}, "loss must be one of"),
-        ({"batch_size": 0}, "batch_size must be an integer >= 1"),
+        ({"batch_size": 0}, "batch_size must be at least 1, got 0"),
         ({"validation": ([[0.0, 1.0]],)}, "validation must be a pair"),
         ({"validation": ([[0.0, 1.0, 2.0]], [0])}, "X_val has 3 columns but X has 2"),
         ({"validation": ([[0.0, 1.0]], [5])}, "y holds class 5 but the model has 3 outputs"),
