@@ -8,6 +8,8 @@
 * neuron_lines.png: the zero lines of its first-layer neurons.
 * neuron_graph.svg / .png: a tanh neuron after backward, drawn by draw_dot.
 * mlp_collapsed.svg: MLP(2, [4, 4, 1]) on one point, each neuron folded into one node.
+* digits_confusion.png, digits_mistakes.png, digits_loss.png: `zdravkograd digits` with its
+  defaults (the test confusion matrix, the misclassified test digits, the learning curves).
 * backprop_viewer.html: the step-by-step viewer for the tanh neuron (and backprop_viewer.png,
   a screenshot of its last step, when Chromium and chromedriver are installed).
 * lab.png, lab_backprop.png: the lab (`zdravkograd lab`, started as a subprocess) after 60
@@ -66,6 +68,18 @@ def moons_pictures(out: Path) -> None:
     ax = plot_neuron_lines(model, X, y)
     ax.figure.savefig(out / "neuron_lines.png", dpi=110, bbox_inches="tight")
     plt.close(ax.figure)
+
+
+def digits_pictures(out: Path) -> None:
+    """Run `zdravkograd digits` (the defaults) and keep its three pictures."""
+    from zdravkograd.cli import main as cli_main
+
+    with tempfile.TemporaryDirectory() as tmp:
+        status = cli_main(["digits", "--quiet", "--out", tmp])
+        if status != 0:
+            raise SystemExit(f"zdravkograd digits failed with status {status}")
+        for name in ("confusion", "mistakes", "loss"):
+            shutil.copyfile(Path(tmp) / f"{name}.png", out / f"digits_{name}.png")
 
 
 def graph_pictures(out: Path) -> Path:
@@ -197,6 +211,7 @@ def main(argv: list[str]) -> int:
     out = Path(argv[0] if argv else "docs/img")
     out.mkdir(parents=True, exist_ok=True)
     moons_pictures(out)
+    digits_pictures(out)
     viewer = graph_pictures(out)
     if not screenshot(viewer, out / "backprop_viewer.png"):
         print("no chromium/chromedriver/selenium: skipped backprop_viewer.png")
