@@ -100,6 +100,22 @@ def _pixels(browser, canvas: str = "boundary") -> list[int]:
     )
 
 
+CLASS_1_BLUE = [28, 126, 214, 255]
+"""The colour lab.js fills a point of class 1 with."""
+
+
+def _pixel_at(browser, x: float, y: float) -> list[int]:
+    """The plot's pixel (RGBA) at the data coordinates (x, y) (the plot shows [-2, 2]²)."""
+    return browser.execute_script(
+        "const c = document.getElementById('boundary');"
+        "const px = Math.round((arguments[0] + 2) / 4 * c.width);"
+        "const py = Math.round((2 - arguments[1]) / 4 * c.height);"
+        "return Array.from(c.getContext('2d').getImageData(px, py, 1, 1).data);",
+        float(x),
+        float(y),
+    )
+
+
 def _click_at(browser, x: float, y: float) -> None:
     """Click the plot at the data coordinates (x, y) (the plot shows [-2, 2]²)."""
     canvas = browser.find_element(By.ID, "boundary")
@@ -173,10 +189,51 @@ def test_adding_a_point_changes_the_data_and_a_second_click_removes_it(browser, 
     x, y = tab.session.X[-1]
     assert (x, y) == (pytest.approx(-1.6, abs=0.02), pytest.approx(1.6, abs=0.02))
     assert tab.session.y[-1] == 1 and tab.session.added[-1]
-    # the page draws it: the pixel under it is class 1's blue with a dark ring
+    # the page draws it: the pixel under it is class 1's blue (the boundary there is a wash)
+    WebDriverWait(browser, 10).until(lambda d: _pixel_at(d, x, y) == CLASS_1_BLUE)
     _click_at(browser, x, y)
     WebDriverWait(browser, 10).until(lambda d: len(tab.session.X) == n)
     assert not tab.session.added.any()
+    WebDriverWait(browser, 10).until(lambda d: _pixel_at(d, x, y) != CLASS_1_BLUE)
+    assert _errors(browser) == []
+
+
+def _ringed(browser, x: float, y: float) -> bool:
+    """Is the point at (x, y) drawn as the selected one (a black ring 5 to 8 pixels out)?"""
+    r, g, b, _ = browser.execute_script(
+        "const c = document.getElementById('boundary');"
+        "const px = Math.round((arguments[0] + 2) / 4 * c.width) + 6;"
+        "const py = Math.round((2 - arguments[1]) / 4 * c.height);"
+        "return Array.from(c.getContext('2d').getImageData(px, py, 1, 1).data);",
+        float(x),
+        float(y),
+    )
+    return r + g + b < 150
+
+
+def test_the_selected_point_stays_selected_when_an_earlier_point_is_removed(browser, lab):
+    tab = _open(browser, lab)
+    n = len(tab.session.X)
+    a, b = (-1.6, 1.6), (1.6, -1.6)  # two empty corners: points n and n + 1
+    for k, (x, y) in enumerate((a, b)):
+        _click_at(browser, x, y)
+        WebDriverWait(browser, 10).until(lambda d, k=k: len(tab.session.X) == n + 1 + k)
+    a = tuple(tab.session.X[n])
+    b = tuple(tab.session.X[n + 1])
+    browser.find_element(By.ID, "tool-inspect").click()
+    _click_at(browser, *a)
+    WebDriverWait(browser, 60).until(
+        lambda d: d.find_element(By.ID, "viewer").get_attribute("data-index") == str(n)
+    )
+    WebDriverWait(browser, 10).until(lambda d: _ringed(d, *a))
+    assert not _ringed(browser, *b)
+    # remove point 0: every later point's index drops by one, and the ring stays on a
+    browser.find_element(By.ID, "tool-add").click()
+    before = _pixels(browser)
+    _click_at(browser, *tab.session.X[0])
+    WebDriverWait(browser, 10).until(lambda d: len(tab.session.X) == n + 1)
+    WebDriverWait(browser, 10).until(lambda d: _pixels(d) != before)  # the page has redrawn
+    assert _ringed(browser, *a) and not _ringed(browser, *b)
     assert _errors(browser) == []
 
 

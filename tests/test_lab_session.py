@@ -190,6 +190,7 @@ def test_refused_requests_change_nothing():
     ):
         with pytest.raises(LabError):
             s.configure(bad)
+    np.testing.assert_array_equal(s.X, before[2])  # the data too
     with pytest.raises(LabError, match="two classes must stay"):
         for i in reversed(range(len(s.X))):
             if s.y[i] == 0:

@@ -11,6 +11,7 @@ from zdravkograd import metrics
 skm = require("sklearn.metrics")
 
 
+@pytest.mark.filterwarnings("ignore:A single label was found")  # scikit-learn's, for k = 1
 @pytest.mark.parametrize("seed", range(20))
 def test_classification_metrics_equal_sklearn(seed):
     rng = np.random.default_rng(seed)

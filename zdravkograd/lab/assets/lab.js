@@ -16,6 +16,7 @@ window.addEventListener("unhandledrejection", (e) => {
   let ws = null, hello = null, state = null, frame = null, playing = false;
   let history = [];  // [step, loss, accuracy]
   let selected = null, frameTimes = [];
+  let selectedPoint = null;  // [x, y, class] of the selected point: indices shift on removal
 
   // ------------------------------------------------------------------ messages
   function send(message) {
@@ -139,7 +140,12 @@ window.addEventListener("unhandledrejection", (e) => {
       pc.append(o);
     }
     if (keep !== "" && Number(keep) < m.classes) pc.value = keep;
-    if (selected !== null && selected >= m.points.length) selected = null;
+    if (selectedPoint !== null) {  // follow the selected point to its index in the new data
+      const [sx, sy, sc] = selectedPoint;
+      const i = m.points.findIndex(([x, y, c]) => x === sx && y === sy && c === sc);
+      selected = i >= 0 ? i : null;
+      if (selected === null) selectedPoint = null;
+    }
     if (m.diverged) showError(m.diverged);
   }
 
@@ -229,6 +235,7 @@ window.addEventListener("unhandledrejection", (e) => {
     if ($("tool-inspect").checked) {
       if (hit === null) { showError("Click on a data point to see its backward pass."); return; }
       selected = hit;
+      selectedPoint = state.points[hit].slice(0, 3);
       drawBoundary();
       $("viewer-summary").textContent = "Computing the backward pass of point " + hit + "…";
       send({ type: "backprop", index: hit });
@@ -340,6 +347,7 @@ window.addEventListener("unhandledrejection", (e) => {
   // ------------------------------------------------------------------ the viewer
   function onBackprop(m) {
     selected = m.index;
+    selectedPoint = [m.point[0], m.point[1], m.label];
     drawBoundary();
     const frameEl = $("viewer-frame");
     frameEl.hidden = false;
