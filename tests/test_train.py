@@ -146,7 +146,6 @@ def test_compiled_mode_is_batched_mode_bit_for_bit(activation, optimizer, lr):
 
 def test_compiled_step_falls_back_to_the_eager_step_on_inf_and_nan():
     """0 · inf is NaN: the compiled replay cannot read the scores then; the eager step can."""
-    needs_compile()
     X, y = moons(20)
     out = []
     for mode in ("batched", "compiled"):
@@ -306,8 +305,6 @@ def test_a_diverging_run_stops_with_a_clear_error_and_no_numpy_warning(mode):
     """lr=1e10: the loss grows a million-fold at step 1; fit stops before that step's update."""
     import warnings
 
-    if mode == "compiled":
-        needs_compile()
     X, y = moons(30)
     m = model(hidden=(8,))
     reference = model(hidden=(8,))
