@@ -135,8 +135,15 @@ def check_viewer_replays_the_score(page: str, model, point) -> None:
     assert shown == expected
     # Every node shown has a name a learner can map to the model: no v418.
     names = {n["name"] for n in data["nodes"]}
-    assert names >= {"x1", "x2", "score", "L0.n0.relu", "L0.n0.Σ", "L0.n0.w1", "L1.n15.relu"}
+    assert names >= {"x0", "x1", "score", "L0.n0.relu", "L0.n0.Σ", "L0.n0.w1", "L1.n15.relu"}
     assert not [n for n in names if re.fullmatch(r"v\d+", n)], names
+    # The inputs count from 0 as the weights do: L0.nJ.wI's gradient is xI.data × ... .
+    formulas = [u["formula"] for step in data["steps"] for u in step["updates"]]
+    for i in range(len(point)):
+        for j in range(len(model.layers[0].neurons)):
+            weight = f"L0.n{j}.w{i}.grad += "
+            (formula,) = [f for f in formulas if f.startswith(weight)]
+            assert formula.startswith(f"{weight}x{i}.data × L0.n{j}.Σ.grad"), formula
 
 
 def short(state_dict_name: str) -> str:
@@ -178,7 +185,8 @@ def test_graph_of_a_saved_model_is_collapsed_per_neuron(saved_model, tmp_path):
     assert result.returncode == 0, result.stderr
     svg = target.read_text()
     assert svg.lstrip().startswith(("<?xml", "<svg", "<!DOCTYPE"))
-    assert "score" in svg and "x1" in svg and "x2" in svg
+    assert "score" in svg and ">x0</text>" in svg and ">x1</text>" in svg  # as w0, w1 count
+    assert ">x2</text>" not in svg
     # Collapsed per neuron: one node per neuron instead of its ~5 + 2 nin Values.
     from zdravkograd import nn
     from zdravkograd.engine import topological_order

@@ -284,7 +284,8 @@ def cmd_moons(args: argparse.Namespace) -> int:
         # instead of 641 for 16-16-1): the page stays readable, and every weight still gets
         # its gradient, in numbers.
         model.zero_grad()  # the replay starts from zero, not from the last training step
-        x = [Value(float(v), label=f"x{i + 1}") for i, v in enumerate(X[0])]
+        # The inputs count from 0, as the weights do: L0.n3.w0 multiplies x0.
+        x = [Value(float(v), label=f"x{i}") for i, v in enumerate(X[0])]
         score = model(x)
         score.label = "score"
         point = ", ".join(f"{v:.3f}" for v in X[0])
@@ -575,7 +576,8 @@ def _load_model(path: Path) -> Any:
 
 def _score(model: Any, inputs: Sequence[float], command: str) -> Value:
     """The model's output for one input, as one Value; a wrong input count is a usage error."""
-    x = [Value(v, label=f"x{i + 1}") for i, v in enumerate(inputs)]
+    # The inputs count from 0, as the weights do: L0.n3.w0 multiplies x0.
+    x = [Value(v, label=f"x{i}") for i, v in enumerate(inputs)]
     try:
         out = model(x)
     except ValueError as exc:
