@@ -607,6 +607,12 @@ def test_a_diverging_run_exits_1_with_one_line_and_leaves_the_outputs(tmp_path):
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1].split("\r")[-1].startswith("zdravkograd: error: train")
     assert _snapshot(out) == before
+    # A run whose only update diverges: no later step sees it, the run still stops.
+    for lr in ("1e10", "1e300"):
+        result = run("moons", *SMALL_RUN[2:], "--steps", "1", "--lr", lr, "--out", str(out))
+        assert_clean_failure(result, 1, "training diverged at step 1", "try a smaller --lr")
+        assert "RuntimeWarning" not in result.stderr and "wrote" not in result.stdout
+        assert _snapshot(out) == before
 
 
 def test_an_output_name_taken_by_a_folder_replaces_nothing(tmp_path):
