@@ -386,6 +386,18 @@ def test_predict_refuses_a_model_whose_weights_are_not_finite(saved_model, tmp_p
         assert not (tmp_path / "g.svg").exists()
 
 
+def test_predict_refuses_a_score_that_overflowed(saved_model, tmp_path):
+    """Finite weights and inputs, but no finite score: exit 1 and say why, not `nan`."""
+    doc = json.loads(saved_model.read_text())
+    for weight, numbers in ((1e300, ("1", "-1")), (1.0, ("1e308", "1e308"))):
+        doc["weights"] = {name: weight for name in doc["weights"]}
+        path = tmp_path / "m.json"
+        path.write_text(json.dumps(doc))
+        result = run("predict", "--model", str(path), *numbers)
+        assert_clean_failure(result, 1, "score for this input is", "overflowed")
+        assert result.stdout == ""
+
+
 def test_missing_model_exits_1(tmp_path):
     result = run("predict", "--model", str(tmp_path / "nope.json"), "0.5", "-0.2")
     assert_clean_failure(result, 1, "cannot load the model", "nope.json")

@@ -340,7 +340,13 @@ def cmd_graph(args: argparse.Namespace) -> int:
 def cmd_predict(args: argparse.Namespace) -> int:
     """``zdravkograd predict``: print the score (a float) of a saved model for one input."""
     model = _load_model(args.model)
-    _print(repr(float(_score(model, args.input, "predict").data)))
+    score = float(_score(model, args.input, "predict").data)
+    if not math.isfinite(score):  # finite weights and inputs, but the arithmetic overflowed
+        raise CLIError(
+            f"the model's score for this input is {score}, not a finite number: the "
+            "arithmetic overflowed (are the input numbers, or the weights, far too large?)"
+        )
+    _print(repr(score))
     return 0
 
 
