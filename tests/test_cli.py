@@ -298,6 +298,7 @@ def test_version():
         (("moons", "--lr", "-1"), ["--lr", "expected a number > 0"]),
         (("moons", "--lr", "nan"), ["--lr", "finite"]),
         (("moons", "--noise", "x"), ["--noise", "expected a number"]),
+        (("moons", "--noise", "1e308"), ["--noise", "not finite numbers", "smaller noise"]),
         (("moons", "--optimizer", "lbfgs"), ["--optimizer", "invalid choice"]),
         (("moons", "--mode", "gpu"), ["--mode", "invalid choice"]),
         (("moons", "--seed", "1.5"), ["--seed", "expected an integer"]),
@@ -432,6 +433,21 @@ def test_output_folder_that_is_a_file_exits_1_before_training(tmp_path):
     assert_clean_failure(result, 1, "cannot write into the folder", "sub")
     result = run("graph", "--out", str(blocker / "g.svg"))
     assert_clean_failure(result, 1, "cannot write into")
+
+
+def test_an_output_folder_behind_a_dangling_link_exits_1_before_any_work(tmp_path):
+    """--out (or a folder above it) is a symbolic link to nowhere: say so, not 'File exists'."""
+    (tmp_path / "gone").symlink_to(tmp_path / "nowhere" / "at" / "all")
+    for args, folder in (
+        (("moons", "--out", "gone"), "gone"),
+        (("graph", "--out", str(Path("gone") / "sub" / "g.svg")), str(Path("gone") / "sub")),
+    ):
+        result = run(*args, cwd=tmp_path)
+        assert_clean_failure(
+            result, 1, f"cannot write into '{folder}'", "'gone' is a symbolic link", "nowhere"
+        )
+        assert result.stdout == ""  # refused before training
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gone"]
 
 
 def test_unwritable_folder_exits_1(tmp_path):

@@ -237,6 +237,12 @@ def cmd_moons(args: argparse.Namespace) -> int:
     from zdravkograd import data, nn, viz
 
     X, y = data.make_moons(n_samples=args.samples, noise=args.noise, seed=args.seed)
+    if not all(math.isfinite(v) for v in X.flat):  # a noise near 1e308 overflows
+        _usage_error(
+            "moons",
+            f"argument --noise: {args.noise:g} makes points that are not finite numbers; "
+            "expected a smaller noise (the default is 0.1)",
+        )
     nouts = [*args.hidden, 1]
     model = nn.MLP(2, nouts, activation=args.activation, rng=random.Random(args.seed))
     _print(
@@ -449,6 +455,14 @@ class _Outputs:
         try:
             if folder.exists() and not folder.is_dir():
                 raise CLIError(f"cannot write into '{folder}': it exists and is not a folder")
+            missing = folder  # the folders to create: none may be a link to nowhere
+            while not missing.exists() and missing != missing.parent:
+                if missing.is_symlink():
+                    raise CLIError(
+                        f"cannot write into '{folder}': '{missing}' is a symbolic link to "
+                        f"'{os.readlink(missing)}', which does not exist"
+                    )
+                missing = missing.parent
             for name in self.names:
                 if (folder / name).is_dir():
                     raise CLIError(f"cannot replace '{folder / name}': it is a folder")
