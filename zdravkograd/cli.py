@@ -7,7 +7,12 @@ Commands:
   viewer into ``--out``.
 * ``zdravkograd graph``: draw a computation graph (the tanh-neuron example, or a saved model
   for one input) as SVG or PNG.
-* ``zdravkograd predict --model model.json X1 X2``: print a saved model's score.
+* ``zdravkograd predict --model model.json X1 X2``: print a saved model's score (or, for a
+  model from ``train``/``digits``, its answer); ``--csv NEW.csv`` predicts every row.
+* ``zdravkograd digits`` and ``zdravkograd train FILE.csv --target COLUMN``: real data
+  (``zdravkograd.cli_data``).
+* ``zdravkograd lab``: the lab, a local web page that trains a network live
+  (``zdravkograd.lab``).
 * ``zdravkograd bench``: the benchmark suite (``zdravkograd.bench``).
 
 Exit codes: 0 on success, 2 for a bad flag or value (one line on stderr), 1 for anything else
@@ -205,9 +210,18 @@ def build_parser() -> argparse.ArgumentParser:
         "moons model, a score > 0 means class +1 (y = +1), < 0 class -1.",
     )
     predict.add_argument("--model", type=Path, required=True, help="a model.json saved by moons")
-    predict.add_argument("input", type=_finite, nargs="+", metavar="X", help="the input numbers")
+    predict.add_argument("input", type=_finite, nargs="*", metavar="X", help="the input numbers")
     predict.set_defaults(func=cmd_predict)
     _accept_negative_numbers(predict)
+
+    from zdravkograd import cli_data
+
+    cli_data.add_predict_arguments(predict)
+    cli_data.add_commands(sub)
+
+    from zdravkograd.lab.cli import add_parser as add_lab_parser
+
+    add_lab_parser(sub)
 
     sub.add_parser(
         "bench",
@@ -345,6 +359,11 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     """``zdravkograd predict``: print the score (a float) of a saved model for one input."""
+    from zdravkograd import cli_data
+
+    handled = cli_data.cmd_predict(args)  # --csv, and models saved with their preprocessing
+    if handled is not None:
+        return handled
     model = _load_model(args.model)
     score = float(_score(model, args.input, "predict").data)
     if not math.isfinite(score):  # finite weights and inputs, but the arithmetic overflowed
