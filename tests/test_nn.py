@@ -89,6 +89,11 @@ def test_wrong_input_length_names_the_module_and_both_lengths():
         Layer(2, 3)([1.0])
     with pytest.raises(ValueError, match=r"^Linear expects 4 inputs, got 2$"):
         Linear(4, 1)([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"^Sequential expects 2 inputs, got 3$"):
+        Sequential(Linear(2, 3), ReLU(), Linear(3, 1))([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"^Linear expects 4 inputs, got 3$"):  # the inner one
+        Sequential(Linear(2, 3), Linear(4, 1))([1.0, 2.0])
+    assert len(Sequential(ReLU())([Value(-1.0), Value(2.0)])) == 2  # no width to check
 
 
 def _labels(root: Value) -> dict[str, Value]:

@@ -465,10 +465,14 @@ def test_a_diverging_run_stops_with_a_clear_error_and_no_numpy_warning(mode):
 
     X, y = moons(30)
     m = model(hidden=(8,))
+    # The oracle for "step 1 was not applied": step 0's update by hand (SGD, lr 1e10).
     reference = model(hidden=(8,))
-    losses: list[float] = []
     ref_mode = "batched" if mode == "compiled" else mode  # the compiled step is batched's
-    fit(reference, X, y, steps=1, lr=1e10, mode=ref_mode, callback=lambda *a: losses.append(a[1]))
+    first = svm_loss(reference, X, y, mode=ref_mode)
+    first.backward()
+    for p in reference.parameters():
+        p.data -= 1e10 * p.grad
+    losses = [float(first.data)]
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a NumPy RuntimeWarning would fail the test
         with pytest.raises(TrainingDiverged) as info:
@@ -480,6 +484,30 @@ def test_a_diverging_run_stops_with_a_clear_error_and_no_numpy_warning(mode):
     assert message.startswith("training diverged at step 1: the loss grew from ")
     assert "try a smaller lr (this run used 1e+10)" in message
     np.testing.assert_array_equal(weights(m), weights(reference))  # step 1 was not applied
+
+
+@pytest.mark.parametrize("mode", ["scalar", "batched", "compiled"])
+@pytest.mark.parametrize("lr", [1e10, 1e300])
+def test_a_last_update_that_diverges_is_caught_and_undone(mode, lr):
+    """No step after the last update checks it: fit does, and puts the weights back."""
+    import warnings
+
+    X, y = moons(30)
+    m = model(hidden=(8,))
+    start = weights(m)
+    seen: list[float] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a NumPy RuntimeWarning would fail the test
+        with pytest.raises(TrainingDiverged) as info:
+            fit(m, X, y, steps=1, lr=lr, mode=mode, callback=lambda *a: seen.append(a[1]))
+    exc = info.value
+    assert exc.step == 1 and exc.first_loss == seen[0]
+    assert not np.isfinite(exc.loss) or exc.loss > 1e6 * exc.first_loss
+    assert str(exc).startswith("training diverged at step 1: the loss ")
+    assert weights(m) == start  # the update that diverged is undone
+    # A last update that does not diverge is kept, and costs no error.
+    history = fit(m, X, y, steps=1, lr=0.1, mode=mode)
+    assert len(history["loss"]) == 1 and weights(m) != start
 
 
 def test_a_loss_that_is_infinite_at_once_stops_at_step_0():

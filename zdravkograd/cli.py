@@ -251,6 +251,12 @@ def cmd_moons(args: argparse.Namespace) -> int:
     from zdravkograd import data, nn, viz
 
     X, y = data.make_moons(n_samples=args.samples, noise=args.noise, seed=args.seed)
+    if not all(math.isfinite(v) for v in X.flat):  # a noise near 1e308 overflows
+        _usage_error(
+            "moons",
+            f"argument --noise: {args.noise:g} makes points that are not finite numbers; "
+            "expected a smaller noise (the default is 0.1)",
+        )
     nouts = [*args.hidden, 1]
     model = nn.MLP(2, nouts, activation=args.activation, rng=random.Random(args.seed))
     _print(
@@ -298,7 +304,8 @@ def cmd_moons(args: argparse.Namespace) -> int:
         # instead of 641 for 16-16-1): the page stays readable, and every weight still gets
         # its gradient, in numbers.
         model.zero_grad()  # the replay starts from zero, not from the last training step
-        x = [Value(float(v), label=f"x{i + 1}") for i, v in enumerate(X[0])]
+        # The inputs count from 0, as the weights do: L0.n3.w0 multiplies x0.
+        x = [Value(float(v), label=f"x{i}") for i, v in enumerate(X[0])]
         score = model(x)
         score.label = "score"
         point = ", ".join(f"{v:.3f}" for v in X[0])
@@ -358,7 +365,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if handled is not None:
         return handled
     model = _load_model(args.model)
-    _print(repr(float(_score(model, args.input, "predict").data)))
+    score = float(_score(model, args.input, "predict").data)
+    if not math.isfinite(score):  # finite weights and inputs, but the arithmetic overflowed
+        raise CLIError(
+            f"the model's score for this input is {score}, not a finite number: the "
+            "arithmetic overflowed (are the input numbers, or the weights, far too large?)"
+        )
+    _print(repr(score))
     return 0
 
 
@@ -456,6 +469,14 @@ class _Outputs:
         try:
             if folder.exists() and not folder.is_dir():
                 raise CLIError(f"cannot write into '{folder}': it exists and is not a folder")
+            missing = folder  # the folders to create: none may be a link to nowhere
+            while not missing.exists() and missing != missing.parent:
+                if missing.is_symlink():
+                    raise CLIError(
+                        f"cannot write into '{folder}': '{missing}' is a symbolic link to "
+                        f"'{os.readlink(missing)}', which does not exist"
+                    )
+                missing = missing.parent
             for name in self.names:
                 if (folder / name).is_dir():
                     raise CLIError(f"cannot replace '{folder / name}': it is a folder")
@@ -589,7 +610,8 @@ def _load_model(path: Path) -> Any:
 
 def _score(model: Any, inputs: Sequence[float], command: str) -> Value:
     """The model's output for one input, as one Value; a wrong input count is a usage error."""
-    x = [Value(v, label=f"x{i + 1}") for i, v in enumerate(inputs)]
+    # The inputs count from 0, as the weights do: L0.n3.w0 multiplies x0.
+    x = [Value(v, label=f"x{i}") for i, v in enumerate(inputs)]
     try:
         out = model(x)
     except ValueError as exc:

@@ -618,6 +618,10 @@ class Sequential(Module):
         self.name_nodes()
 
     def __call__(self, x: Any) -> Any:
+        # A wrong input count names the model, not the layer inside it that would notice.
+        nin = getattr(self.layers[0], "nin", None) if self.layers else None
+        if isinstance(nin, int) and len(x) != nin:
+            raise ValueError(f"Sequential expects {nin} inputs, got {len(x)}")
         for layer in self.layers:
             x = layer(x)
         return x

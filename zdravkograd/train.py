@@ -141,7 +141,9 @@ def fit(
         ValueError: for a bad value or bad data, before any weight changes.
         TrainingDiverged: when a step's loss is NaN or infinite, or more than
             `DIVERGENCE_GROWTH` (a million) times the loss at step 0. The learning rate is
-            too large; the weights stay as they were before that step's update.
+            too large; the weights stay as they were before that step's update. The last
+            update is checked as well, by one more forward and backward pass (its loss is
+            step `steps`'s), so `fit` never returns weights that diverged.
     """
     check_choice("loss", loss, LOSSES)
     Xa, ya = _check_data(X, y) if loss == "hinge" else _check_task_data(X, y, loss)
@@ -171,6 +173,7 @@ def fit(
     if evaluate is not None:
         history.update({"val_loss": [], f"val_{metric}": []})
     limit = math.inf  # DIVERGENCE_GROWTH times the first loss
+    before: list[Any] = []  # the weights the last update replaces
     # Overflow and NaN are checked on the loss below; NumPy need not warn about them.
     with fast(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for k in range(steps):
@@ -187,11 +190,26 @@ def fit(
             history["loss"].append(loss_k)
             history[metric].append(accuracy)
             history["lr"].append(opt.lr)
+            if k == steps - 1:  # no later step checks the last update: keep what it replaces
+                before = [
+                    p.data.copy() if isinstance(p.data, np.ndarray) else p.data for p in params
+                ]
             opt.step()
             if scheduler is not None:
                 scheduler.step()
             if callback is not None:
                 callback(k, loss_k, accuracy)
+        if steps > 0:
+            # The last update is checked too, by one more step without its update; the
+            # gradients that step computes are dropped (p.grad keeps the last update's).
+            grads = [p.grad for p in params]
+            final_loss, _ = step_fn()
+            for p, g in zip(params, grads):
+                p.grad = g
+            if not math.isfinite(final_loss) or final_loss > limit:
+                for p, data in zip(params, before):
+                    p.data = data
+                raise TrainingDiverged(steps, final_loss, history["loss"][0], lr)
     return history
 
 
