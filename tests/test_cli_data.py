@@ -276,6 +276,16 @@ BAD_FILES = [
         ["no numeric column besides the target 'label'"],
     ),
     ("unterminated-quote", GOOD_HEADER + _rows(2) + '1,"2,x\n', ["not valid CSV"]),
+    (  # was inferred as classification, then blamed a 'lonely class' of another row
+        "nan-regression-target",
+        GOOD_HEADER + "".join(f"{i},{i % 3},{i * 0.37:.2f}\n" for i in range(20)) + "1,2,nan\n",
+        ["row 21 (line 22)", "column 'label'", "'nan'", "finite"],
+    ),
+    (
+        "inf-numeric-label",
+        GOOD_HEADER + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(20)) + "1,2,-inf\n",
+        ["row 21 (line 22)", "column 'label'", "'-inf'", "class labels must be finite"],
+    ),
     (
         "huge-regression-target",
         GOOD_HEADER + "".join(f"{i},{i % 3},{i}e200\n" for i in range(20)),

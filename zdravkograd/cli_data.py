@@ -371,9 +371,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             )
         X = tab.matrix(features)
         if task == "classify":
-            for i, cell in enumerate(tab.cells(args.target)):
-                if cell == "":
-                    raise table.DataFileError(f"{tab.where(i, args.target)} is empty (the target)")
+            table.check_labels(tab, args.target)
             labels, y = table.labels_of(tab.cells(args.target))
             if len(labels) < 2:
                 raise table.DataFileError(
