@@ -256,6 +256,11 @@ BAD_FILES = [
     ),
     ("missing-target", "a,b,c\n" + _rows(10), ["no column 'label'", "'a', 'b', 'c'"]),
     (
+        "semicolons",
+        "a;b;label\n" + _rows(5).replace(",", ";"),
+        ["no column 'label'", "'a;b;label'", "separated by ';'"],
+    ),
+    (
         "single-class",
         GOOD_HEADER + "".join(f"{i},{i},x\n" for i in range(10)),
         ["single class", "'x'"],

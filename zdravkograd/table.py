@@ -98,8 +98,14 @@ class Table:
         try:
             return self.columns.index(column)
         except ValueError:
+            hint = ""
+            if len(self.columns) == 1:  # e.g. 'a;b;label': another separator than a comma
+                seps = [s for s in (";", "\t", "|") if s in self.columns[0]]
+                if seps:
+                    hint = f"; its values look separated by {seps[0]!r}: save it with commas"
             raise DataFileError(
-                f"{self.path} has no column {column!r} (its columns: {_listing(self.columns)})"
+                f"{self.path} has no column {column!r} (its columns: "
+                f"{_listing(self.columns)}){hint}"
             ) from None
 
     def cells(self, column: str) -> list[str]:
