@@ -19,8 +19,6 @@ from typing import Any
 from zdravkograd import nn
 from zdravkograd._optional import require_extra
 
-_TORCH_ACT = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid"}
-
 
 def _torch() -> Any:
     return require_extra("torch", "torch", "zdravkograd.torch_bridge")
@@ -49,7 +47,7 @@ def _parts(model: nn.Module) -> list[tuple[nn.Layer, str]]:
                 parts.append((m, m.activation))
             elif isinstance(m, nn.Linear):
                 parts.append((m, "linear"))
-            elif isinstance(m, (nn.ReLU, nn.Tanh, nn.Sigmoid)):
+            elif type(m) in nn.ACTIVATION_MODULES.values():
                 parts.append((m, "module"))  # type: ignore[arg-type]
             else:
                 raise TypeError(f"to_torch: cannot convert layer {i}: {type(m).__name__}")
@@ -67,7 +65,8 @@ def to_torch(model: nn.Module) -> Any:
             continue
         layers.append(_linear_to_torch(torch, part))
         if act != "linear":
-            layers.append(getattr(torch.nn, _TORCH_ACT[act])())
+            # torch.nn names its activation classes as nn does: ReLU, Tanh, Sigmoid
+            layers.append(getattr(torch.nn, nn.ACTIVATION_MODULES[act].__name__)())
     return torch.nn.Sequential(*layers)
 
 
@@ -91,7 +90,7 @@ def from_torch(seq: Any) -> nn.Module:
     torch = _torch()
     if not isinstance(seq, torch.nn.Sequential):
         raise TypeError(f"from_torch takes a torch.nn.Sequential, got {type(seq).__name__}")
-    names = {torch.nn.ReLU: "relu", torch.nn.Tanh: "tanh", torch.nn.Sigmoid: "sigmoid"}
+    names = {getattr(torch.nn, m.__name__): a for a, m in nn.ACTIVATION_MODULES.items()}
     kinds: list[str] = []
     for i, m in enumerate(seq):
         if isinstance(m, torch.nn.Linear):
@@ -113,9 +112,9 @@ def from_torch(seq: Any) -> nn.Module:
         elif type(m) in names:
             kinds.append(names[type(m)])
         else:
+            known = ", ".join(m.__name__ for m in nn.ACTIVATION_MODULES.values())
             raise TypeError(
-                f"from_torch: layer {i} is {type(m).__name__}; only Linear, ReLU, Tanh "
-                f"and Sigmoid are supported"
+                f"from_torch: layer {i} is {type(m).__name__}; only Linear, {known} are supported"
             )
     if not kinds:
         raise TypeError("from_torch: the Sequential is empty")
@@ -149,7 +148,7 @@ def from_torch(seq: Any) -> nn.Module:
             _copy_into(lin, m)
             mods.append(lin)
         else:
-            mods.append({"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}[kind]())
+            mods.append(nn.ACTIVATION_MODULES[kind]())
     return nn.Sequential(*mods)
 
 
