@@ -256,6 +256,11 @@ BAD_FILES = [
     ),
     ("missing-target", "a,b,c\n" + _rows(10), ["no column 'label'", "'a', 'b', 'c'"]),
     (
+        "semicolons",
+        "a;b;label\n" + _rows(5).replace(",", ";"),
+        ["no column 'label'", "'a;b;label'", "separated by ';'"],
+    ),
+    (
         "single-class",
         GOOD_HEADER + "".join(f"{i},{i},x\n" for i in range(10)),
         ["single class", "'x'"],
@@ -276,6 +281,21 @@ BAD_FILES = [
         ["no numeric column besides the target 'label'"],
     ),
     ("unterminated-quote", GOOD_HEADER + _rows(2) + '1,"2,x\n', ["not valid CSV"]),
+    (  # was inferred as classification, then blamed a 'lonely class' of another row
+        "nan-regression-target",
+        GOOD_HEADER + "".join(f"{i},{i % 3},{i * 0.37:.2f}\n" for i in range(20)) + "1,2,nan\n",
+        ["row 21 (line 22)", "column 'label'", "'nan'", "finite"],
+    ),
+    (
+        "inf-numeric-label",
+        GOOD_HEADER + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(20)) + "1,2,-inf\n",
+        ["row 21 (line 22)", "column 'label'", "'-inf'", "class labels must be finite"],
+    ),
+    (
+        "huge-regression-target",
+        GOOD_HEADER + "".join(f"{i},{i % 3},{i}e200\n" for i in range(20)),
+        ["row 20 (line 21)", "column 'label'", "'19e200'", "at most 1e+150"],
+    ),
 ]
 
 
@@ -290,6 +310,22 @@ def test_train_bad_files(tmp_path, name, text, needles):
     assert path.name in line
     assert sorted(p.name for p in out.iterdir()) == ["model.json"]  # nothing new, nothing lost
     assert (out / "model.json").read_text() == "earlier"
+
+
+def test_train_huge_features_are_standardised(tmp_path):
+    # features of 1e300 overflowed the standardiser (an internal error); now they train
+    path = iris_like(tmp_path / "iris.csv")
+    lines = path.read_text().splitlines()
+    big = [lines[0]] + [
+        ",".join(f"{float(c)}e300" if j == 1 else c for j, c in enumerate(line.split(",")))
+        for line in lines[1:]
+    ]
+    write(path, "\n".join(big) + "\n")
+    out = tmp_path / "o"
+    result = run("train", str(path), "--target", "species", "--quiet", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "Warning" not in result.stderr
+    assert json.loads((out / "metrics.json").read_text())["test_accuracy"] >= 0.9
 
 
 def test_train_not_utf8(tmp_path):

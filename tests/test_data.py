@@ -221,6 +221,18 @@ def test_standardizer_uses_training_statistics():
     np.testing.assert_array_equal(again.transform(X_te), scaler.transform(X_te))
 
 
+def test_standardizer_fits_huge_columns():
+    # 1e300 squared overflows: the statistics must still be finite and right
+    rng = np.random.default_rng(1)
+    X = rng.normal(2.0, 3.0, (40, 2))
+    with np.errstate(all="raise"):
+        big = data.Standardizer().fit(X * 1e300)
+    small = data.Standardizer().fit(X)
+    np.testing.assert_allclose(big.mean, small.mean * 1e300, rtol=1e-12)
+    np.testing.assert_allclose(big.scale, small.scale * 1e300, rtol=1e-12)
+    np.testing.assert_allclose(big.transform(X * 1e300), small.transform(X), atol=1e-12)
+
+
 @pytest.mark.parametrize(
     "call, message",
     [

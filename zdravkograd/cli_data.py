@@ -61,6 +61,10 @@ TRAIN_DEFAULTS: dict[str, Any] = {
 }
 """The defaults of ``zdravkograd train``."""
 
+MAX_TARGET = 1e150
+"""The largest regression target ``train`` accepts (in size): the MSE squares errors, and
+a square of more than about 1e308 is infinite."""
+
 
 # ------------------------------------------------------------------------ parsers
 
@@ -368,9 +372,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             )
         X = tab.matrix(features)
         if task == "classify":
-            for i, cell in enumerate(tab.cells(args.target)):
-                if cell == "":
-                    raise table.DataFileError(f"{tab.where(i, args.target)} is empty (the target)")
+            table.check_labels(tab, args.target)
             labels, y = table.labels_of(tab.cells(args.target))
             if len(labels) < 2:
                 raise table.DataFileError(
@@ -380,6 +382,13 @@ def cmd_train(args: argparse.Namespace) -> int:
             _check_classes(tab, args, y, labels)
         else:
             y = tab.numbers(args.target, what="the target")
+            if np.abs(y).max() > MAX_TARGET:  # its squared errors would overflow to inf
+                i = int(np.argmax(np.abs(y)))
+                raise table.DataFileError(
+                    f"{tab.where(i, args.target)} holds {tab.rows[i][tab.index(args.target)]!r:.40}"
+                    f": regression targets must be at most {MAX_TARGET:g} in size, so that "
+                    "squared errors stay finite; rescale the column"
+                )
             labels = []
             n_test = int(np.ceil(args.test_fraction * len(y)))
             if min(n_test, len(y) - n_test) < 2:

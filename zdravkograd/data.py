@@ -245,9 +245,14 @@ class Standardizer:
     def fit(self, X: Any) -> Standardizer:
         """Learn each column's mean and standard deviation from ``X`` (shape ``(n, d)``)."""
         Xa = _features(X, "fit")
-        scale = Xa.std(axis=0)
+        # computed on X / max|X| (each column in -1..1) and scaled back, so that columns of
+        # huge numbers (1e300) do not overflow in the sum or the squares
+        big = np.abs(Xa).max(axis=0)
+        big[big == 0] = 1.0
+        unit = Xa / big
+        scale = unit.std(axis=0) * big
         scale[scale == 0] = 1.0
-        self._set(Xa.mean(axis=0), scale)
+        self._set(unit.mean(axis=0) * big, scale)
         return self
 
     def transform(self, X: Any) -> np.ndarray:

@@ -40,6 +40,7 @@ __all__ = [
     "Table",
     "read_csv",
     "infer_task",
+    "check_labels",
     "Preprocessing",
     "save_model",
     "load_model",
@@ -97,8 +98,14 @@ class Table:
         try:
             return self.columns.index(column)
         except ValueError:
+            hint = ""
+            if len(self.columns) == 1:  # e.g. 'a;b;label': another separator than a comma
+                seps = [s for s in (";", "\t", "|") if s in self.columns[0]]
+                if seps:
+                    hint = f"; its values look separated by {seps[0]!r}: save it with commas"
             raise DataFileError(
-                f"{self.path} has no column {column!r} (its columns: {_listing(self.columns)})"
+                f"{self.path} has no column {column!r} (its columns: "
+                f"{_listing(self.columns)}){hint}"
             ) from None
 
     def cells(self, column: str) -> list[str]:
@@ -218,14 +225,34 @@ def _check_header(name: str, header: list[str], line: int) -> None:
         seen[column] = j
 
 
+def _missing(cell: str) -> bool:
+    return cell == "" or _NOT_FINITE.fullmatch(cell) is not None
+
+
+def check_labels(table: Table, target: str) -> None:
+    """Refuse class labels that are missing: an empty cell, or NaN or inf among numbers."""
+    cells = table.cells(target)
+    numeric = all(_finite_number(c) is not None or _missing(c) for c in cells)
+    for i, cell in enumerate(cells):
+        if cell == "":
+            raise DataFileError(f"{table.where(i, target)} is empty (the target)")
+        if numeric and _missing(cell):
+            raise DataFileError(
+                f"{table.where(i, target)} is {cell!r}; numeric class labels must be finite "
+                "numbers (no NaN or inf) (the target)"
+            )
+
+
 def infer_task(table: Table, target: str) -> tuple[str, str]:
     """``(task, reason)``: ``'classify'`` when the target holds text, or at most
     ``MAX_CLASSES_INFERRED`` distinct integers; ``'regress'`` otherwise."""
     cells = table.cells(target)
     numbers = [_finite_number(c) for c in cells]
-    if any(x is None for x in numbers):
-        bad = next(c for c, x in zip(cells, numbers) if x is None)
-        return "classify", f"the target {target!r} holds text such as {bad!r:.30}"
+    # empty, NaN and inf cells are missing numbers, not text: they decide nothing here
+    # (regression and numeric labels then refuse them, naming the row)
+    text = [c for c, x in zip(cells, numbers) if x is None and not _missing(c)]
+    if text:
+        return "classify", f"the target {target!r} holds text such as {text[0]!r:.30}"
     values = {float(x) for x in numbers if x is not None}
     if all(v.is_integer() for v in values) and len(values) <= MAX_CLASSES_INFERRED:
         return "classify", f"the target {target!r} holds {len(values)} distinct integers"
