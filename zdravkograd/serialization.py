@@ -31,7 +31,7 @@ import random
 import tempfile
 from typing import Any
 
-from zdravkograd import nn
+from zdravkograd import nn, transformer
 
 FORMAT = "zdravkograd-model"
 FORMAT_VERSION = 1
@@ -58,7 +58,38 @@ def _init(v: Any) -> bool:
     return v in nn.INITS
 
 
+def _int2(v: Any) -> bool:
+    return _int(v) and v >= 2
+
+
+def _bool(v: Any) -> bool:
+    return isinstance(v, bool)
+
+
+def _eps(v: Any) -> bool:
+    return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0)
+
+
+_GPT_ARGS = {
+    "vocab_size": _int2,
+    "n_embd": _int,
+    "n_head": _int,
+    "n_layer": _int,
+    "block_size": _int2,
+}
+
 ARCHITECTURES: dict[str, tuple[type[nn.Module], dict[str, Any]]] = {
+    "GPT": (transformer.GPT, _GPT_ARGS),
+    "CausalSelfAttention": (transformer.CausalSelfAttention, {"n_embd": _int, "n_head": _int}),
+    "Embedding": (transformer.Embedding, {"num_embeddings": _int, "embedding_dim": _int}),
+    "RMSNorm": (
+        transformer.RMSNorm,
+        {"normalized_shape": _int, "eps": _eps, "elementwise_affine": _bool},
+    ),
+    "LayerNorm": (
+        transformer.LayerNorm,
+        {"normalized_shape": _int, "eps": _eps, "elementwise_affine": _bool, "bias": _bool},
+    ),
     "MLP": (nn.MLP, {"nin": _int, "nouts": _ints, "activation": _act, "init": _init}),
     "Layer": (nn.Layer, {"nin": _int, "nout": _int, "activation": _act}),
     "Neuron": (nn.Neuron, {"nin": _int, "activation": _act}),
@@ -111,6 +142,25 @@ def _check(arch: Any, where: str = "architecture") -> int:
         return int((args["nin"] + 1) * args["nout"])
     if name == "Neuron":
         return int(args["nin"] + 1)
+    return _transformer_count(name, args, where)
+
+
+def _transformer_count(name: str, args: dict[str, Any], where: str) -> int:
+    """The number of parameters of a transformer module (0 for an activation)."""
+    if name in ("GPT", "CausalSelfAttention") and args["n_embd"] % args["n_head"]:
+        raise ModelFileError(
+            f"{where}: {name} n_embd={args['n_embd']} is not a multiple of n_head={args['n_head']}"
+        )
+    if name == "GPT":
+        v, d, b, layers = args["vocab_size"], args["n_embd"], args["block_size"], args["n_layer"]
+        return int(2 * v * d + b * d + 12 * layers * d * d)  # wte, lm_head, wpe; 12 d^2 a block
+    if name == "CausalSelfAttention":
+        return int(4 * args["n_embd"] ** 2)
+    if name == "Embedding":
+        return int(args["num_embeddings"] * args["embedding_dim"])
+    if name in ("RMSNorm", "LayerNorm"):
+        affine = args["elementwise_affine"]
+        return int(args["normalized_shape"] * (affine + (affine and args.get("bias", False))))
     return 0  # an activation
 
 
@@ -121,7 +171,7 @@ def _build(arch: dict[str, Any]) -> nn.Module:
     if name == "Sequential":
         return nn.Sequential(*[_build(a) for a in args["modules"]])
     kwargs = dict(args)
-    if name not in ("ReLU", "Tanh", "Sigmoid"):
+    if name not in ("ReLU", "Tanh", "Sigmoid", "RMSNorm", "LayerNorm"):
         kwargs["rng"] = random.Random(0)  # weights are overwritten; leave global random alone
     if name == "Layer":
         return nn.Layer(kwargs.pop("nin"), kwargs.pop("nout"), **kwargs)
