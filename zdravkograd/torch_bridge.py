@@ -206,7 +206,9 @@ def _transformer_to_torch(torch: Any, model: nn.Module) -> Any:
         from zdravkograd import torch_gpt
 
         cls = torch_gpt.GPT if isinstance(model, transformer.GPT) else torch_gpt.CausalSelfAttention
-        twin = cls(**model._config())
+        config = model._config()
+        assert config is not None  # both classes describe themselves
+        twin = cls(**config)
     state = {k: v.detach().clone() for k, v in twin.state_dict().items()}
     for name, p in model.named_parameters():
         key, index = _torch_name(name)

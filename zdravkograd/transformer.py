@@ -404,11 +404,11 @@ class GPT(Module):
             raise ValueError(f"n_embd ({n_embd}) must be a multiple of n_head ({n_head})")
         gen, std = _check_rng(rng), _check_std(std)
         self.block_size = block_size
-        self.wte = Embedding(vocab_size, n_embd, std=std, rng=gen)
-        self.wpe = Embedding(block_size, n_embd, std=std, rng=gen)
+        self.wte = Embedding(vocab_size, n_embd, std=std, rng=rng)
+        self.wpe = Embedding(block_size, n_embd, std=std, rng=rng)
         self.ln_0 = RMSNorm(n_embd, eps=1e-5, elementwise_affine=False)
         self.lm_head = _matrix(vocab_size, n_embd, std, gen)
-        self.blocks = [Block(n_embd, n_head, std=std, rng=gen) for _ in range(n_layer)]
+        self.blocks = [Block(n_embd, n_head, std=std, rng=rng) for _ in range(n_layer)]
 
     @property
     def vocab_size(self) -> int:
