@@ -9,6 +9,8 @@ Commands:
   for one input) as SVG or PNG.
 * ``zdravkograd predict --model model.json X1 X2``: print a saved model's score.
 * ``zdravkograd bench``: the benchmark suite (``zdravkograd.bench``).
+* ``zdravkograd names`` / ``zdravkograd sample``: train a character-level GPT on names and
+  sample from it (``zdravkograd.cli_gpt``).
 
 Exit codes: 0 on success, 2 for a bad flag or value (one line on stderr), 1 for anything else
 that went wrong (an unreadable model, an unwritable folder, a missing extra), again with a
@@ -185,6 +187,10 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--model", type=Path, required=True, help="a model.json saved by moons")
     predict.add_argument("input", type=_finite, nargs="+", metavar="X", help="the input numbers")
     predict.set_defaults(func=cmd_predict)
+
+    from zdravkograd.cli_gpt import add_commands as add_gpt_commands
+
+    add_gpt_commands(sub)  # names, sample
 
     sub.add_parser(
         "bench",
