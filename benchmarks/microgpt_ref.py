@@ -130,3 +130,18 @@ def train(weights, docs, steps, n_head=4, block_size=16, lr=0.01, b1=0.85, b2=0.
         for k, m in p.items():
             weights[k] = [[v.data for v in row] for row in m]
         yield loss.data
+
+
+def weights_of(gpt):
+    """A zdravkograd ``GPT``'s weights in this layout (read through its attributes)."""
+
+    def floats(matrix):
+        return [[v.data for v in row] for row in matrix]
+
+    weights = {"wte": floats(gpt.wte.weight), "wpe": floats(gpt.wpe.weight)}
+    weights["lm_head"] = floats(gpt.lm_head)
+    for i, block in enumerate(gpt.blocks):
+        for name in ("wq", "wk", "wv", "wo"):
+            weights[f"l{i}.{name}"] = floats(getattr(block.attn, name))
+        weights[f"l{i}.fc1"], weights[f"l{i}.fc2"] = floats(block.mlp.fc1), floats(block.mlp.fc2)
+    return weights

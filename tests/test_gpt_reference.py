@@ -15,24 +15,7 @@ from zdravkograd.transformer import GPT
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 import microgpt_ref  # noqa: E402
 
-
-def reference_weights(model: GPT) -> dict[str, list[list[float]]]:
-    """The model's weights in the reference's layout."""
-
-    def floats(matrix):
-        return [[v.data for v in row] for row in matrix]
-
-    weights = {
-        "wte": floats(model.wte.weight),
-        "wpe": floats(model.wpe.weight),
-        "lm_head": floats(model.lm_head),
-    }
-    for i, block in enumerate(model.blocks):
-        for name in ("wq", "wk", "wv", "wo"):
-            weights[f"l{i}.{name}"] = floats(getattr(block.attn, name))
-        weights[f"l{i}.fc1"] = floats(block.mlp.fc1)
-        weights[f"l{i}.fc2"] = floats(block.mlp.fc2)
-    return weights
+reference_weights = microgpt_ref.weights_of
 
 
 def test_scalar_training_equals_the_reference_at_each_of_20_steps():

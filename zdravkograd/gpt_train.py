@@ -1,4 +1,4 @@
-"""Train a ``GPT`` on documents (such as names), microgpt's recipe, in two modes.
+"""Train a ``GPT`` on documents (such as names), microgpt's recipe, in three modes.
 
 The recipe: Adam with betas (0.85, 0.99), eps 1e-8 and a learning rate of 0.01 falling
 linearly to 0 over the run (``LinearLR``); one backward per step; the loss of a document is
@@ -6,12 +6,19 @@ its mean next-token cross-entropy.
 
 * ``'scalar'``: one document per step, one graph of float Values (microgpt's way); step ``i``
   trains on ``docs[i % len(docs)]``.
+* ``'compiled'``: the scalar mode's steps, replayed by ``zdravkograd.compile_step``
+  programs instead of building a graph each step. A program is traced for a length, so the
+  token ids go in as data: one-hot vectors (see ``Embedding``), with a weight per position
+  (``1/n`` for the name's ``n`` predictions, 0 for padding). A name is padded to the next
+  multiple of 4 positions: at most four programs, traced on first use, never again.
 * ``'batched'``: ``batch_size`` documents per step, padded with BOS to one length; every Value
   holds one number per document, a mask drops the padded predictions, and the loss is the
   mean of the documents' losses (so are its gradients). Step ``i`` trains on documents
-  ``i * batch_size`` to ``(i + 1) * batch_size - 1``, wrapping around.
+  ``i * batch_size`` to ``(i + 1) * batch_size - 1``, wrapping around. With
+  ``compiled=True`` these steps are compiled too (one program per padded length), and the
+  compiler computes each layer's weighted sums for the whole batch in a few NumPy calls.
 
-Both run inside ``fast()`` (the engine makes no reference cycles; see ``docs/speed.md``).
+All run inside ``fast()`` (the engine makes no reference cycles; see ``docs/speed.md``).
 """
 
 from __future__ import annotations
@@ -21,11 +28,13 @@ from typing import Any
 
 import numpy as np
 
+from zdravkograd.engine import Value
 from zdravkograd.fast import fast
+from zdravkograd.losses import logsumexp
 from zdravkograd.optim import Adam, LinearLR
-from zdravkograd.transformer import GPT
+from zdravkograd.transformer import GPT, KVCache, dot
 
-MODES = ("scalar", "batched")
+MODES = ("scalar", "compiled", "batched")
 """The training modes ``train_gpt`` accepts."""
 
 
@@ -55,36 +64,101 @@ def train_gpt(
     lr: float = 0.01,
     betas: tuple[float, float] = (0.85, 0.99),
     eps: float = 1e-8,
+    compiled: bool | None = None,
     callback: Callable[[int, float], Any] | None = None,
 ) -> list[float]:
     """Train ``model`` for ``steps`` steps on ``docs`` (token lists, each ``[BOS, ..., BOS]``);
-    return the loss of every step. ``callback(step, loss)`` runs after each step."""
+    return the loss of every step. ``callback(step, loss)`` runs after each step.
+    ``compiled`` (default: only in ``'compiled'`` mode) replays compiled programs."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
     if not docs:
         raise ValueError("train_gpt needs at least one document")
+    compiled = mode == "compiled" if compiled is None else compiled
     params = model.parameters()
     optimizer = Adam(params, lr=lr, betas=betas, eps=eps)
     schedule = LinearLR(optimizer, start_factor=1.0, end_factor=0.0, total_iters=steps)
     pad = docs[0][0]  # the BOS id
+    programs = Programs(model) if compiled else None
     losses: list[float] = []
     with fast():
         for step in range(steps):
-            if mode == "scalar":
-                loss = model.loss(docs[step % len(docs)])
-            else:
+            if mode == "batched":
                 start = step * batch_size
                 batch = [docs[(start + j) % len(docs)] for j in range(batch_size)]
-                loss = model.loss(*pad_batch(batch, pad))
-            for p in params:
-                p.grad = 0.0
-            loss.backward()
+            else:
+                batch = [docs[step % len(docs)]]
+            if programs is not None:
+                loss = programs.step(batch, batched=mode == "batched")
+            else:
+                if mode == "batched":
+                    value = model.loss(*pad_batch(batch, pad))
+                else:
+                    value = model.loss(batch[0])
+                for p in params:
+                    p.grad = 0.0
+                value.backward()
+                loss = float(value.data)
             optimizer.step()
             schedule.step()
-            losses.append(float(loss.data))
+            losses.append(loss)
             if callback is not None:
                 callback(step, losses[-1])
     return losses
 
 
-__all__ = ["MODES", "train_gpt", "pad_batch"]
+# --------------------------------------------------------------- compiled steps
+
+
+def one_hot_loss(model: GPT, inputs: Any, targets: Any, weights: Any) -> Value:
+    """``sum_t weights[t] * (cross-entropy at position t)``, with one-hot token ids.
+
+    ``inputs[t]`` and ``targets[t]`` are one-hot vectors (lists of Values, or columns of a
+    batch), ``weights[t]`` a Value. This is the loss the compiled programs trace: the ids
+    are data, so one program serves every name of its length.
+    """
+    cache = KVCache(len(model.blocks))
+    total: Value | None = None
+    for t, (x, y, w) in enumerate(zip(inputs, targets, weights)):
+        logits = model.step(x, t, cache)
+        term = (logsumexp(logits) - dot(logits, y)) * w  # dot(logits, y): the target's logit
+        total = term if total is None else total + term
+    assert total is not None
+    return total.sum()  # a batch's total; a float Value is returned as is
+
+
+class Programs:
+    """The compiled training steps of a GPT, one per padded length, traced on first use."""
+
+    def __init__(self, model: GPT) -> None:
+        self.model = model
+        self._steps: dict[tuple[bool, int, int], Any] = {}
+        self._eye = np.eye(model.vocab_size)
+
+    def step(self, batch: Sequence[Sequence[int]], batched: bool) -> float:
+        """Set every parameter's ``grad`` for ``batch`` (one name unless ``batched``) and
+        return the loss: the mean over the names of each name's mean next-token loss."""
+        from zdravkograd import compile_step
+
+        tokens, mask = pad_batch(batch, batch[0][0])
+        n = min(tokens.shape[1] - 1, self.model.block_size)
+        length = n if batched else min(-(-n // 4) * 4, self.model.block_size)
+        if length > tokens.shape[1] - 1:  # pad to the program's length
+            extra = np.full((len(batch), length + 1 - tokens.shape[1]), batch[0][0])
+            tokens = np.concatenate([tokens, extra], axis=1)
+            mask = np.concatenate([mask, np.zeros((len(batch), extra.shape[1]))], axis=1)
+        mask = mask[:, :length]
+        share = mask / mask.sum(axis=1, keepdims=True) / len(batch)  # each name's mean
+        ins = [self._eye[tokens[:, t]] for t in range(length)]
+        outs = [self._eye[tokens[:, t + 1]] for t in range(length)]
+        if batched:
+            args: tuple[Any, ...] = (ins, outs, [share[:, t] for t in range(length)])
+        else:
+            args = ([r[0].tolist() for r in ins], [r[0].tolist() for r in outs], share[0].tolist())
+        key = (batched, len(batch), length)
+        if key not in self._steps:
+            self._steps[key] = compile_step(self.model, one_hot_loss, *args)
+        return float(self._steps[key](*args))
+
+
+__all__ = ["MODES", "train_gpt", "pad_batch", "one_hot_loss", "Programs"]

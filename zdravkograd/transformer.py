@@ -118,8 +118,25 @@ class Embedding(Module):
     def forward(self, index: Any) -> Vector:
         if isinstance(index, np.ndarray) and index.ndim == 1:
             return self._gather(index)
+        if isinstance(index, (list, tuple)):
+            return self._one_hot(index)
         i = _check_index(index, self.num_embeddings)
         return list(self.weight[i])
+
+    def _one_hot(self, one_hot: Sequence[Any]) -> Vector:
+        """Rows selected by a one-hot vector (Values holding 1 at the id, 0 elsewhere; or
+        columns of them for a batch): ``sum_i weight[i] * one_hot[i]``.
+
+        The id is then data, not Python control flow, so ``zdravkograd.compile`` records
+        the lookup as operations and one program serves every token. Exact: the sum is
+        one weight times 1 plus zeros.
+        """
+        if len(one_hot) != self.num_embeddings:
+            raise ValueError(
+                f"Embedding: a one-hot vector needs {self.num_embeddings} entries, "
+                f"got {len(one_hot)}"
+            )
+        return [dot(column, one_hot) for column in zip(*self.weight)]
 
     def _gather(self, index: np.ndarray) -> Vector:
         """Rows for a batch of ids: ``sum_i weight[i] * (index == i)`` over the ids present.
