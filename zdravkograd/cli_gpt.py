@@ -45,7 +45,7 @@ from zdravkograd.cli import (
 )
 
 NAMES_OUT = Path(DEFAULT_OUT) / "names"
-MODES = ("scalar", "batched")
+MODES = ("scalar", "compiled", "batched")  # zdravkograd.gpt_train.MODES (imported lazily)
 OUTPUTS = ("loss.png", "model.json", "samples.txt", "attention.png", "metrics.json")
 
 
@@ -66,6 +66,8 @@ def add_commands(sub: Any) -> None:
         choices=MODES,
         default="scalar",
         help="'scalar': one name per step, a graph of float Values (microgpt's way); "
+        "'compiled': the same steps replayed by compiled programs (a few seconds to trace "
+        "each of up to 4 padded lengths, then much faster; the same numbers to 1e-12); "
         "'batched': --batch names per step, padded and masked, every Value a column of "
         "numbers (default: scalar)",
     )
