@@ -25,11 +25,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-# variant -> (timed steps, names per step, warm-up steps)
+# variant -> (timed steps, names per step, warm-up steps). The compiled variants warm up by
+# tracing, before the clock starts, every program the timed steps will use.
 VARIANTS = {
     "reference": (4, 1, 1),
     "scalar": (20, 1, 2),
+    "compiled": (40, 1, 0),
     "batched": (3, 512, 1),
+    "batched, compiled": (4, 256, 0),
 }
 
 
@@ -48,7 +51,7 @@ def worker(variant: str, steps: int, batch: int, warmup: int) -> dict:
     """Time ``steps`` training steps of ``variant`` after ``warmup`` untimed ones."""
     import random
 
-    from zdravkograd.gpt_train import train_gpt
+    from zdravkograd.gpt_train import Programs, pad_batch, train_gpt
     from zdravkograd.transformer import GPT
 
     tok, docs = _docs()
@@ -65,10 +68,24 @@ def worker(variant: str, steps: int, batch: int, warmup: int) -> dict:
             next(run)
         seconds = time.perf_counter() - start
     else:
-        mode = "batched" if variant == "batched" else "scalar"
+        mode = "batched" if variant.startswith("batched") else "scalar"
+        compiled = variant.endswith("compiled")
+        programs = Programs(model) if compiled else None
         train_gpt(model, docs, warmup, mode=mode, batch_size=batch)
+        timed = docs[warmup * batch : (warmup + steps) * batch]
+        if programs is not None:  # trace each program the timed steps need, untimed
+            groups = [timed[i : i + batch] for i in range(0, len(timed), batch)]
+            lengths = {}
+            for group in groups:
+                n = pad_batch(group, tok.bos)[0].shape[1] - 1
+                key = n if batch > 1 else min(-(-n // 4) * 4, model.block_size)
+                lengths.setdefault(key, group)
+            for group in lengths.values():
+                programs.step(group, batched=batch > 1)
         start = time.perf_counter()
-        train_gpt(model, docs[warmup * batch :], steps, mode=mode, batch_size=batch)
+        train_gpt(
+            model, timed, steps, mode=mode, batch_size=batch, compiled=compiled, programs=programs
+        )
         seconds = time.perf_counter() - start
     return {"variant": variant, "seconds": seconds, "names": steps * batch}
 
@@ -78,6 +95,7 @@ def measure(variant: str) -> float:
     steps, batch, warmup = VARIANTS[variant]
     out = subprocess.run(
         [sys.executable, __file__, "--worker", variant, str(steps), str(batch), str(warmup)],
+        cwd=HERE.parent,
         capture_output=True,
         text=True,
         check=True,

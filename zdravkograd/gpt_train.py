@@ -65,21 +65,30 @@ def train_gpt(
     betas: tuple[float, float] = (0.85, 0.99),
     eps: float = 1e-8,
     compiled: bool | None = None,
+    programs: Programs | None = None,
     callback: Callable[[int, float], Any] | None = None,
 ) -> list[float]:
     """Train ``model`` for ``steps`` steps on ``docs`` (token lists, each ``[BOS, ..., BOS]``);
     return the loss of every step. ``callback(step, loss)`` runs after each step.
-    ``compiled`` (default: only in ``'compiled'`` mode) replays compiled programs."""
+    ``compiled`` (default: only in ``'compiled'`` mode) replays compiled programs, from
+    ``programs`` when given (a ``Programs`` of this model: traced programs are reused)."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
     if not docs:
         raise ValueError("train_gpt needs at least one document")
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"steps must be an int >= 0, got {steps!r}")
+    if steps == 0:
+        return []
     compiled = mode == "compiled" if compiled is None else compiled
     params = model.parameters()
     optimizer = Adam(params, lr=lr, betas=betas, eps=eps)
     schedule = LinearLR(optimizer, start_factor=1.0, end_factor=0.0, total_iters=steps)
     pad = docs[0][0]  # the BOS id
-    programs = Programs(model) if compiled else None
+    if compiled and programs is None:
+        programs = Programs(model)
+    elif not compiled:
+        programs = None
     losses: list[float] = []
     with fast():
         for step in range(steps):
