@@ -67,6 +67,7 @@ docs: venv
 
 bench: venv
 	$(PY) benchmarks/bench.py
+	$(PY) benchmarks/gpt_bench.py --markdown docs/gpt-benchmarks.md
 
 clean:
 	rm -rf $(VENV) build dist site *.egg-info .pytest_cache .mypy_cache .ruff_cache
