@@ -55,8 +55,10 @@ def _matrix(rows: int, cols: int, std: float, rng: Any) -> Matrix:
 
 def dot(w: Sequence[Value], x: Sequence[Any]) -> Value:
     """``w[0] x[0] + w[1] x[1] + ...``: one multiply and one add per term."""
-    total = w[0] * x[0]
-    for wi, xi in zip(w[1:], x[1:]):
+    pairs = zip(w, x)
+    wi, xi = next(pairs)
+    total = wi * xi
+    for wi, xi in pairs:
         total = total + wi * xi
     return total
 
