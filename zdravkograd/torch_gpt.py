@@ -14,9 +14,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import torch
-from torch import nn
-from torch.nn import functional as F
+from zdravkograd._optional import require_extra
+
+try:
+    import torch
+    from torch import nn
+    from torch.nn import functional as F
+except ImportError:  # say which extra installs it
+    require_extra("torch", "torch", "zdravkograd.torch_gpt")
+    raise
 
 
 class CausalSelfAttention(nn.Module):
