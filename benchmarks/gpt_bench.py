@@ -140,7 +140,15 @@ def main() -> None:
     )
     print(table + note)
     if args.markdown is not None:
-        args.markdown.write_text(table + note, encoding="utf-8")
+        head = (
+            "# GPT benchmarks\n\n"
+            "Training microgpt's GPT on the shipped names (see [A GPT from Values](gpt.md)), "
+            "measured by `benchmarks/gpt_bench.py` (part of `make bench`): each figure is the "
+            "wall time per name trained, from fresh processes, after a warm-up (the compiled "
+            "variants trace their programs first). The speed-up is over the reference, "
+            "`benchmarks/microgpt_ref.py`, a microgpt-style scalar engine and model.\n\n"
+        )
+        args.markdown.write_text(head + table + note, encoding="utf-8")
         print(f"wrote {args.markdown}")
 
 

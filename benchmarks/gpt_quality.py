@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,28 +30,46 @@ from zdravkograd.gpt_train import train_gpt  # noqa: E402
 from zdravkograd.transformer import GPT  # noqa: E402
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--steps", type=int, default=1000)
-    parser.add_argument("--samples", type=int, default=200)
-    args = parser.parse_args()
+def run(part: str, steps: int, samples: int) -> dict:
+    """Train one side (``zdravkograd`` or ``reference``) for ``steps`` steps."""
     names = load_names()
     random.Random(42).shuffle(names)
     tok = CharTokenizer.from_documents(names)
     docs = [tok.encode_document(n) for n in names]
     model = GPT(tok.vocab_size, rng=random.Random(42))
-    weights = microgpt_ref.weights_of(model)
     start = time.perf_counter()
-    ours = train_gpt(model, docs, args.steps)
-    ours_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    ref = list(microgpt_ref.train(weights, docs, args.steps))
-    ref_seconds = time.perf_counter() - start
+    if part == "reference":
+        losses = list(microgpt_ref.train(microgpt_ref.weights_of(model), docs, steps))
+        return {"losses": losses, "seconds": time.perf_counter() - start}
+    losses = train_gpt(model, docs, steps)
+    seconds = time.perf_counter() - start
     rng = random.Random(7)
-    samples = [
+    sampled = [
         tok.decode(model.generate([tok.bos], model.block_size, 0.5, rng=rng, stop=tok.bos))
-        for _ in range(args.samples)
+        for _ in range(samples)
     ]
+    return {"losses": losses, "seconds": seconds, "samples": sampled}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--part", choices=("zdravkograd", "reference"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.part:  # one side, in its own process; the result goes to stdout as JSON
+        print(json.dumps(run(args.part, args.steps, args.samples)))
+        return
+    cmd = [sys.executable, __file__, "--steps", str(args.steps), "--samples", str(args.samples)]
+    procs = {
+        part: subprocess.Popen([*cmd, "--part", part], stdout=subprocess.PIPE, text=True)
+        for part in ("zdravkograd", "reference")
+    }  # the two sides run side by side
+    results = {part: json.loads(p.communicate()[0]) for part, p in procs.items()}
+    ours, ref = results["zdravkograd"]["losses"], results["reference"]["losses"]
+    ours_seconds, ref_seconds = results["zdravkograd"]["seconds"], results["reference"]["seconds"]
+    samples = results["zdravkograd"]["samples"]
+    names = load_names()
     known = set(names)
     novel = sum(s not in known for s in samples) / len(samples)
     diff = max(abs(a - b) for a, b in zip(ours, ref))
@@ -68,7 +87,7 @@ def main() -> None:
     import numpy as np
     from matplotlib.figure import Figure
 
-    w = 50
+    w = max(1, min(50, len(ours) // 10))
     fig = Figure(figsize=(7, 3.6))
     ax = fig.add_subplot()
     for losses, label, style in (

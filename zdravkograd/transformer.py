@@ -368,6 +368,9 @@ class FeedForward(Module):
     def forward(self, x: Sequence[Value]) -> Vector:
         return matvec(self.fc2, [h.relu() for h in matvec(self.fc1, x)])
 
+    def extra_repr(self) -> str:
+        return f"n_embd={len(self.fc2)}, hidden={len(self.fc1)}"
+
 
 class Block(Module):
     """One transformer block, pre-norm: ``x + attn(ln_1(x))``, then ``x + mlp(ln_2(x))``."""
