@@ -9,11 +9,21 @@ PY := $(VENV)/bin/python
 DEMO_STAMP := $(VENV)/.installed-demo
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck pytest system-deps system-deps-graphviz venv venv-demo \
-	images bench docs clean
+.PHONY: demo how-to-run test lint typecheck pytest system-deps system-deps-graphviz venv \
+	venv-demo images bench docs clean notebooks mutants
 
 demo: venv-demo system-deps-graphviz
 	$(VENV)/bin/zdravkograd moons
+	@$(MAKE) --no-print-directory how-to-run
+
+# The command lives in the venv, which is not on PATH: say how to run it again.
+how-to-run:
+	@echo
+	@echo "The zdravkograd command is in $(VENV)/bin/, which is not on your PATH. Run it as"
+	@echo "    $(VENV)/bin/zdravkograd moons --help"
+	@echo "or put it on your PATH for this shell first:"
+	@echo "    source $(VENV)/bin/activate"
+	@echo "    zdravkograd graph --model zdravkograd-out/model.json --input 0.5 -0.2 --out model.svg"
 
 test: venv system-deps lint typecheck pytest docs
 
@@ -61,6 +71,10 @@ pytest: venv
 images: venv system-deps-graphviz
 	$(PY) scripts/make_images.py docs/img
 
+# Run both notebooks and save them with their outputs (plots included), as committed.
+notebooks: venv system-deps-graphviz
+	$(PY) scripts/run_notebooks.py learning.ipynb moons.ipynb
+
 # The documentation site, built offline; --strict turns every warning into an error.
 docs: venv
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
@@ -68,6 +82,11 @@ docs: venv
 bench: venv
 	$(PY) benchmarks/bench.py
 	$(PY) benchmarks/gpt_bench.py --markdown docs/gpt-benchmarks.md
+
+# Mutation testing: apply each one-line bug of scripts/mutants.toml to a temporary copy of
+# the tree and check that its tests fail. Slow (pytest once per mutant): not in `make test`.
+mutants: venv
+	$(PY) scripts/mutants.py
 
 clean:
 	rm -rf $(VENV) build dist site *.egg-info .pytest_cache .mypy_cache .ruff_cache

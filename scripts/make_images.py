@@ -2,8 +2,9 @@
 
     python scripts/make_images.py [docs/img]
 
-* moons_decision_boundary.png: MLP(2, [16, 16, 1]) trained on the moons (the seed's demo).
-* training_history.png: its loss and accuracy at every step.
+* moons_decision_boundary.png: the decision_boundary.png that `zdravkograd moons` (what
+  `make demo` runs) writes with its defaults: the demo's own picture, copied.
+* training_history.png: the same training run's loss and accuracy at every step.
 * neuron_lines.png: the zero lines of its first-layer neurons.
 * neuron_graph.svg / .png: a tanh neuron after backward, drawn by draw_dot.
 * mlp_collapsed.svg: MLP(2, [4, 4, 1]) on one point, each neuron folded into one node.
@@ -26,7 +27,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from zdravkograd import Value  # noqa: E402
+from zdravkograd import Value, cli  # noqa: E402
 from zdravkograd.data import make_moons  # noqa: E402
 from zdravkograd.examples import tanh_neuron  # noqa: E402
 from zdravkograd.nn import MLP  # noqa: E402
@@ -34,20 +35,24 @@ from zdravkograd.train import fit  # noqa: E402
 from zdravkograd.viz import (  # noqa: E402
     backprop_html,
     draw_dot,
-    plot_decision_boundary,
     plot_history,
     plot_neuron_lines,
 )
 
+DEMO_SEED = 1337  # `zdravkograd moons`'s default, for the data and the weights
+
 
 def moons_pictures(out: Path) -> None:
-    X, y = make_moons(n_samples=100, noise=0.1, seed=1)
-    model = MLP(2, [16, 16, 1], rng=random.Random(1337))
+    # The README's picture is the demo's own output: run the command, keep its picture.
+    with tempfile.TemporaryDirectory() as tmp:
+        if cli.main(["moons", "--quiet", "--out", tmp]) != 0:
+            raise SystemExit("zdravkograd moons failed")
+        shutil.copyfile(Path(tmp) / "decision_boundary.png", out / "moons_decision_boundary.png")
+    # The other pictures show the same run: the same data, weights and recipe.
+    X, y = make_moons(n_samples=100, noise=0.1, seed=DEMO_SEED)
+    model = MLP(2, [16, 16, 1], rng=random.Random(DEMO_SEED))
     history = fit(model, X, y, steps=100)
     print(f"moons: final loss {history['loss'][-1]:.4f}, accuracy {history['accuracy'][-1]:.0%}")
-    ax = plot_decision_boundary(model, X, y, h=0.02)
-    ax.figure.savefig(out / "moons_decision_boundary.png", dpi=130, bbox_inches="tight")
-    plt.close(ax.figure)
     axes = plot_history(history)
     axes[0].figure.savefig(out / "training_history.png", dpi=110, bbox_inches="tight")
     plt.close(axes[0].figure)

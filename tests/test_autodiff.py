@@ -19,7 +19,7 @@ from zdravkograd.autodiff import DERIVATIVES
 torch = require("torch")
 hips = require("autograd")
 
-RTOL = 1e-10
+RTOL = 1e-12
 ATOL = 1e-12
 
 
@@ -163,8 +163,8 @@ def test_hessian_of_two_variables_is_symmetric() -> None:
 def test_value_and_grad_with_floats_returns_floats() -> None:
     value, g = value_and_grad(lambda x: x.tanh() * 3)(0.5)
     assert type(value) is float and type(g) is float
-    assert value == pytest.approx(3 * math.tanh(0.5))
-    assert g == pytest.approx(3 * (1 - math.tanh(0.5) ** 2))
+    assert value == pytest.approx(3 * math.tanh(0.5), rel=1e-15)
+    assert g == pytest.approx(3 * (1 - math.tanh(0.5) ** 2), rel=1e-12)
 
 
 def test_value_and_grad_with_values_returns_differentiable_values() -> None:
@@ -172,7 +172,7 @@ def test_value_and_grad_with_values_returns_differentiable_values() -> None:
     value, g = value_and_grad(lambda v: v**3)(x)
     assert isinstance(value, Value) and isinstance(g, Value)
     g.backward()
-    assert x.grad == pytest.approx(6 * 0.5)
+    assert x.grad == 6 * 0.5
 
 
 def test_argnums_int_tuple_and_negative() -> None:
@@ -209,7 +209,6 @@ def test_grad_of_a_function_that_ignores_its_argument_is_zero() -> None:
 
 
 def test_grad_refuses_a_batched_output() -> None:
-    np = pytest.importorskip("numpy")
     with pytest.raises(TypeError, match=r"single number.*batch of 3.*sum\(\)"):
         grad(lambda x: x * np.ones(3))(1.0)
 
@@ -242,7 +241,6 @@ def test_gradients_with_create_graph_are_values() -> None:
 
 def test_every_engine_op_has_a_higher_order_rule() -> None:
     x, y = Value(0.7), Value(1.3)
-    np = pytest.importorskip("numpy")
     made = [x + y, x * y, x**y, x.exp(), x.log(), x.tanh(), x.sigmoid(), x.relu(), x.sin()]
     made += [x.cos(), abs(x), Value(np.ones(2)).sum()]
     assert {v._op for v in made} <= set(DERIVATIVES)

@@ -14,7 +14,7 @@ import pytest
 from cases import same
 
 import zdravkograd
-from zdravkograd import Value
+from zdravkograd import Value, losses
 from zdravkograd.engine import topological_order
 from zdravkograd.nn import MLP
 
@@ -146,9 +146,6 @@ def test_batched_inside_fast_gives_the_same_numbers():
 
 
 # ------------------------------------------------------------------- the losses
-
-
-losses = pytest.importorskip("zdravkograd.losses")  # the nn helper's module
 
 
 @pytest.mark.parametrize(

@@ -74,6 +74,14 @@ def test_moons_defaults_end_to_end(tmp_path):
         assert pixels.shape[0] > 200 and pixels.shape[1] > 200
         assert len(np.unique(pixels.reshape(-1, pixels.shape[-1]), axis=0)) > 20, name
 
+    # The README's picture is this run's picture (`make images` copies it), pixel for pixel
+    # up to font rendering: a picture of other data or other weights differs in thousands.
+    ours = image.imread(out / "decision_boundary.png")
+    readme = image.imread(ROOT / "docs" / "img" / "moons_decision_boundary.png")
+    assert ours.shape == readme.shape
+    differ = np.abs(ours - readme).max(axis=-1) > 0.1
+    assert differ.mean() < 0.002, f"{differ.sum()} pixels differ: re-run `make images`"
+
     # model.json is the nn save format; the reloaded model classifies the data perfectly.
     from sklearn.datasets import make_moons
 
@@ -122,8 +130,29 @@ def check_viewer_replays_the_score(page: str, model, point) -> None:
     model.zero_grad()  # the oracle: backward on the reloaded model
     score = model([Value(float(v)) for v in point])
     score.backward()
-    expected = {name: p.grad for name, p in model.named_parameters()}
+    # Each weight goes by its node name (L0.n3.w1 for layers.0.neurons.3.w.1).
+    expected = {short(name): p.grad for name, p in model.named_parameters()}
     assert shown == expected
+    # Every node shown has a name a learner can map to the model: no v418.
+    names = {n["name"] for n in data["nodes"]}
+    assert names >= {"x1", "x2", "score", "L0.n0.relu", "L0.n0.Σ", "L0.n0.w1", "L1.n15.relu"}
+    assert not [n for n in names if re.fullmatch(r"v\d+", n)], names
+
+
+def short(state_dict_name: str) -> str:
+    """layers.0.neurons.3.w.1 -> L0.n3.w1: the documented label of a parameter."""
+    parts = state_dict_name.split(".")
+    out = []
+    i = 0
+    while i < len(parts):
+        head = {"layers": "L", "neurons": "n"}.get(parts[i], parts[i])
+        if i + 1 < len(parts) and parts[i + 1].isdigit():
+            out.append(head + parts[i + 1])
+            i += 2
+        else:
+            out.append(head)
+            i += 1
+    return ".".join(out)
 
 
 def test_predict_prints_the_saved_models_score(saved_model):
@@ -264,6 +293,8 @@ def test_version():
         (("moons", "--optimizer", "lbfgs"), ["--optimizer", "invalid choice"]),
         (("moons", "--mode", "gpu"), ["--mode", "invalid choice"]),
         (("moons", "--seed", "1.5"), ["--seed", "expected an integer"]),
+        (("moons", "--seed", "-1"), ["--seed", "from 0 to 4294967295, got '-1'"]),
+        (("moons", "--seed", "99999999999"), ["--seed", "from 0 to 4294967295"]),
         (("moons", "--samples", "1"), ["--samples", "at least 2"]),
         (("predict", "0.5"), ["--model"]),
         (("predict", "--model", "m.json"), ["the following arguments are required: X"]),
@@ -272,8 +303,8 @@ def test_version():
         (("graph", "--input", "1", "2"), ["--model and --input go together"]),
         (("graph", "--out", "g.jpg"), ["cannot tell the format", "--format"]),
         (("graph", "--format", "png", "--out", "g.svg"), ["--format png does not match", "g.svg"]),
-        (("predict", "--model", "m.json", "-1e3", "2"), ["predict", "-1e3", "put -- before"]),
-        (("graph", "--model", "m.json", "--input", "1", "-2e-3"), ["graph", "-2e-3", "exponent"]),
+        (("graph", "--model", "m.json", "1", "-2e-3"), ["graph", "1 -2e-3", "after --input"]),
+        (("graph", "--model", "m.json", "--input", "-inf"), ["--input", "finite", "'-inf'"]),
         (("bench", "--bogus"), ["zdravkograd bench: error", "unrecognized arguments: --bogus"]),
         (("bench", "--rounds", "x"), ["zdravkograd bench: error", "--rounds"]),
     ],
@@ -284,11 +315,67 @@ def test_bad_flags_and_values_exit_2_with_one_line(args, needles, tmp_path):
     assert line.startswith("zdravkograd")
     assert "--help" in line
     assert result.stdout == ""
+    assert list(tmp_path.iterdir()) == []  # nothing created (no empty --out folder)
+
+
+@pytest.mark.parametrize(
+    "args", [("moons",), ("graph",), ("predict", "--model", "m.json", "1", "2")]
+)
+def test_an_unknown_flag_points_to_the_subcommands_help(args, tmp_path):
+    command = args[0]
+    result = run(*args, "--bogus", cwd=tmp_path)
+    line = assert_clean_failure(result, 2, "unrecognized arguments: --bogus")
+    assert line.startswith(f"zdravkograd {command}: error:")
+    assert line.endswith(f"(see 'zdravkograd {command} --help')")
 
 
 def test_wrong_number_of_inputs_for_the_model_exits_2(saved_model):
     result = run("predict", "--model", str(saved_model), "1", "2", "3")
-    assert_clean_failure(result, 2, "predict", "expects 2 inputs, got 3")
+    assert_clean_failure(result, 2, "predict", "MLP expects 2 inputs, got 3")
+
+
+@pytest.mark.parametrize(
+    "numbers", [("-1e3", "2"), ("--", "-1e3", "2"), ("-1E+3", "-.5"), ("-1000", "-2e-3")]
+)
+def test_graph_and_predict_take_negative_numbers_in_any_notation(numbers, saved_model, tmp_path):
+    """`--input -1e3 2` and `--input -- -1e3 2` work, as `predict -1e3 2` and `-- -1e3 2` do."""
+    from conftest import require, require_program
+
+    require("graphviz")
+    require_program("dot")
+    from zdravkograd import nn
+
+    values = [float(v) for v in numbers if v != "--"]
+    model = nn.load(saved_model)
+    expected = float(model([Value(v) for v in values]).data)
+    result = run("predict", "--model", str(saved_model), *numbers)
+    assert result.returncode == 0, result.stderr
+    assert float(result.stdout) == expected
+    target = tmp_path / "g.svg"
+    result = run("graph", "--model", str(saved_model), "--input", *numbers, "--out", str(target))
+    assert result.returncode == 0, result.stderr
+    svg = target.read_text().replace("&#45;", "-")
+    assert f"data {values[0]:.4f}" in svg and f"data {expected:.4f}" in svg
+
+
+def test_predict_refuses_a_model_whose_weights_are_not_finite(saved_model, tmp_path):
+    """nn.load accepts the file (inspection in Python); the command does not use it."""
+    from zdravkograd import nn
+
+    doc = json.loads(saved_model.read_text())
+    name = next(iter(doc["weights"]))
+    for bad in (float("nan"), float("inf")):
+        doc["weights"][name] = bad
+        path = tmp_path / "bad.json"
+        path.write_text(json.dumps(doc))  # JSON's NaN / Infinity
+        assert not np.isfinite(nn.load(path).state_dict()[name])  # Python may load it
+        for args in (("predict", "--model", str(path), "0.5", "-0.2"),
+                     ("graph", "--model", str(path), "--input", "0.5", "-0.2",
+                      "--out", str(tmp_path / "g.svg"))):  # fmt: skip
+            result = run(*args)
+            assert_clean_failure(result, 1, "bad.json", name, str(bad), "not a finite number")
+            assert result.stdout == ""
+        assert not (tmp_path / "g.svg").exists()
 
 
 def test_missing_model_exits_1(tmp_path):
@@ -348,7 +435,6 @@ def test_unwritable_folder_exits_1(tmp_path):
 
 
 def test_bench_is_handed_its_arguments():
-    pytest.importorskip("zdravkograd.bench")
     result = run("bench", "--help")
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
@@ -454,3 +540,137 @@ def test_missing_graphviz_program_exits_1_before_any_work(tmp_path):
         assert_clean_failure(result, 1, "Graphviz's 'dot' program", "apt-get install graphviz")
         assert "training" not in result.stdout
     assert not (tmp_path / "o").exists() and not (tmp_path / "zdravkograd-out").exists()
+
+
+SMALL_RUN = ("--steps", "3", "--samples", "20", "--hidden", "4", "--quiet")
+
+
+def _snapshot(folder: Path) -> dict[str, bytes | None]:
+    """Every entry of ``folder``: a file's bytes, None for a folder."""
+    return {p.name: (p.read_bytes() if p.is_file() else None) for p in folder.iterdir()}
+
+
+@pytest.mark.parametrize("read_lines", [0, 1])
+def test_a_reader_that_closes_the_pipe_early_is_not_an_error(read_lines, tmp_path):
+    """`zdravkograd moons | head -1` (and `| head -0`): no message, the run still completes."""
+    from conftest import require, require_program
+
+    require("tqdm")
+    require("sklearn")
+    require_program("dot")
+    out = tmp_path / "x"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zdravkograd", "moons", *SMALL_RUN, "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    first = [proc.stdout.readline() for _ in range(read_lines)]
+    proc.stdout.close()  # the reader goes away; the next line written hits a closed pipe
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=300) == 0, err
+    assert err == ""
+    assert all(line.startswith(b"training MLP") for line in first)
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["model.json", "decision_boundary.png", "loss.png", "backprop.html"]
+    )
+
+
+def test_a_diverging_run_exits_1_with_one_line_and_leaves_the_outputs(tmp_path):
+    from conftest import require, require_program
+
+    require("tqdm")
+    require("sklearn")
+    require_program("dot")
+    out = tmp_path / "o"
+    first = run("moons", *SMALL_RUN, "--out", str(out))
+    assert first.returncode == 0, first.stderr
+    before = _snapshot(out)
+    result = run("moons", *SMALL_RUN, "--lr", "1e10", "--out", str(out))
+    line = assert_clean_failure(
+        result, 1, "training diverged at step 1", "the loss grew from", "try a smaller --lr"
+    )
+    assert "1e+10" in line and "RuntimeWarning" not in result.stderr
+    assert "final accuracy" not in result.stdout and "wrote" not in result.stdout
+    assert _snapshot(out) == before  # the earlier outputs, untouched, and nothing else
+    # With the progress bar on, the bar is cleared and the error is the last line.
+    result = run("moons", "--steps", "3", "--samples", "20", "--lr", "1e10", "--out", str(out))
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1].split("\r")[-1].startswith("zdravkograd: error: train")
+    assert _snapshot(out) == before
+
+
+def test_an_output_name_taken_by_a_folder_replaces_nothing(tmp_path):
+    """loss.png is a folder: the run stops before training; no file of the set changes."""
+    from conftest import require, require_program
+
+    require("tqdm")
+    require("sklearn")
+    require_program("dot")
+    out = tmp_path / "o"
+    assert run("moons", *SMALL_RUN, "--out", str(out)).returncode == 0
+    (out / "loss.png").unlink()
+    (out / "loss.png").mkdir()
+    (out / "loss.png" / "keep.txt").write_text("mine")
+    before = _snapshot(out)
+    result = run("moons", *SMALL_RUN, "--seed", "2", "--out", str(out))
+    assert_clean_failure(result, 1, "cannot replace", "loss.png", "it is a folder")
+    assert "training" not in result.stdout
+    assert _snapshot(out) == before
+    assert (out / "loss.png" / "keep.txt").read_text() == "mine"
+
+
+def test_a_move_that_fails_part_way_puts_every_old_output_back(tmp_path, monkeypatch, capsys):
+    """The commit itself fails at the third file: the two files moved are taken back."""
+    import os
+
+    from conftest import require, require_program
+
+    require("tqdm")
+    require("sklearn")
+    require_program("dot")
+    from zdravkograd import cli
+
+    out = tmp_path / "o"
+    assert cli.main(["moons", *SMALL_RUN, "--out", str(out)]) == 0
+    capsys.readouterr()
+    (out / "graph.svg").write_text("<svg/>")  # someone else's file in the folder stays
+    before = _snapshot(out)
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if Path(dst) == out / "loss.png" and Path(src).parent.name != ".old":  # not the undo
+            raise PermissionError(13, "Permission denied")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    assert cli.main(["moons", *SMALL_RUN, "--seed", "2", "--out", str(out)]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1
+    assert "cannot write" in captured.err and "loss.png" in captured.err
+    assert "no output was replaced" in captured.err
+    # The "wrote" lines came as each file landed, before the failure...
+    assert captured.out.splitlines()[-2:] == [f"wrote {out / 'model.json'}",
+                                              f"wrote {out / 'decision_boundary.png'}"]  # fmt: skip
+    # ...and those files were taken back: the folder is exactly as before, no temporary left.
+    assert _snapshot(out) == before
+    monkeypatch.undo()
+    # Into a folder that does not exist yet: on failure it is not left behind either.
+    monkeypatch.setattr(os, "replace", replace)
+    out = tmp_path / "new" / "o"
+    assert cli.main(["moons", *SMALL_RUN, "--out", str(out)]) == 1
+    assert list(tmp_path.glob("new*")) == [] and list(tmp_path.glob(".zdravkograd*")) == []
+
+
+def test_a_broken_pipe_anywhere_else_is_quiet_too(monkeypatch, capsys):
+    """Say stderr's reader went away: nothing more can be said; exit 141, as after SIGPIPE."""
+    from zdravkograd import cli
+
+    def closed(args):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(cli, "cmd_predict", closed)
+    assert cli.main(["predict", "--model", "m.json", "1"]) == 141
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""

@@ -320,6 +320,39 @@ def test_shape_and_kind_changes_raise():
         prog([1.0, 2.0, 3.0])
 
 
+def test_a_2d_argument_with_another_row_count_raises():
+    """Traced on 4 rows, the program's mean() divides by 4: 6 rows must not answer."""
+
+    def f(X):
+        return (X[0] + X[1]).mean()
+
+    four = np.arange(8.0).reshape(4, 2)
+    six = np.arange(12.0).reshape(6, 2)
+    prog = zdravkograd.compile(f, four)
+    value, (grad,) = prog(four)
+    assert value == 7.0 and grad.shape == (4, 2) and np.all(grad == 0.25)
+    with pytest.raises(TraceError, match=r"shape \(6, 2\).*traced with an array of shape \(4, 2\)"):
+        prog(six)
+    with pytest.raises(TraceError, match=r"shape \(3, 2\)"):
+        prog(six[:3])
+    with pytest.raises(TraceError, match=r"shape \(4, 3\)"):
+        prog(np.arange(12.0).reshape(4, 3))
+    assert zdravkograd.compile(f, six)(six)[0] == 11.0  # traced again, it answers as eager
+    assert f([Value(six[:, 0]), Value(six[:, 1])]).data == 11.0
+
+
+def test_compile_step_with_another_row_count_raises():
+    X, y = _moons()
+    random.seed(2)
+    model = MLP(2, [3, 1])
+    step = zdravkograd.compile_step(model, _batched_loss, X[:4], y[:4], 1e-4)
+    step(X[:4], y[:4], 1e-4)
+    with pytest.raises(TraceError, match=r"shape \(6, 2\)"):
+        step(X[:6], y[:4], 1e-4)
+    with pytest.raises(TraceError, match="1-D array of 4 numbers"):
+        step(X[:4], y[:6], 1e-4)
+
+
 def test_parameter_changed_kind_raises():
     w = Value(2.0)
     prog = zdravkograd.compile(lambda x: w * x, 1.0)

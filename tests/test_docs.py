@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import pkgutil
 import re
 import subprocess
 import sys
@@ -172,6 +173,37 @@ def test_every_page_is_in_the_nav():
         assert str(page.relative_to(ROOT / "docs")) in nav, page
 
 
+def _public_modules() -> list[str]:
+    """zdravkograd's public modules and subpackages: every one not named with a leading _."""
+    import zdravkograd
+
+    return sorted(
+        f"zdravkograd.{m.name}"
+        for m in pkgutil.iter_modules(zdravkograd.__path__)
+        if not m.name.startswith("_")
+    )
+
+
+def test_every_public_module_has_an_api_page():
+    """The API reference promises every public name: each public module is rendered by a
+    ``::: module`` directive on a page of docs/api/ that the overview links to."""
+    rendered = {}
+    for page in (ROOT / "docs" / "api").glob("*.md"):
+        for name in re.findall(r"^::: (\S+)\s*$", page.read_text(encoding="utf-8"), re.M):
+            rendered[name] = page.name
+    overview = (ROOT / "docs" / "api" / "index.md").read_text(encoding="utf-8")
+    modules = _public_modules()
+    assert {"zdravkograd.engine", "zdravkograd.serialization", "zdravkograd.operators"} <= set(
+        modules
+    )
+    missing = [m for m in modules if m not in rendered]
+    assert not missing, f"public modules without an API page in docs/api/: {missing}"
+    unlisted = [m for m in modules if f"]({rendered[m]})" not in overview]
+    assert not unlisted, f"modules whose page docs/api/index.md does not link: {unlisted}"
+    stale = [m for m in rendered if m.split(".")[1] not in {x.split(".")[1] for x in modules}]
+    assert not stale, f"API pages render modules that do not exist: {stale}"
+
+
 def test_readme_opens_with_the_two_commands_and_the_makefile_backs_them():
     readme = blocks(ROOT / "README.md")
     first = readme[0]
@@ -188,6 +220,39 @@ def test_readme_opens_with_the_two_commands_and_the_makefile_backs_them():
     assert test and "docs" in test.group(1).split()
     docs = re.search(r"^docs:.*\n((?:\t.*\n)+)", makefile, re.M)
     assert docs and "mkdocs build --strict" in docs.group(1)
+
+
+def test_make_demo_ends_by_saying_how_to_run_the_command_again(tmp_path):
+    """The command lives in the venv, not on PATH: `make demo` says so last, the README too."""
+    import shutil
+
+    if shutil.which("make") is None:
+        pytest.fail("GNU make is needed (the Makefile is how the project is set up)")
+    dry = subprocess.run(
+        ["make", "-n", "demo"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert dry.returncode == 0, dry.stderr
+    lines = dry.stdout.splitlines()
+    run_at = max(i for i, ln in enumerate(lines) if ln.endswith("/bin/zdravkograd moons"))
+    after = "\n".join(lines[run_at + 1 :])
+    assert "source .venv/bin/activate" in after and ".venv/bin/zdravkograd moons --help" in after
+    # The commands it prints work: with this test's venv as VENV, run the first one.
+    venv = Path(sys.executable).parent.parent
+    hint = subprocess.run(
+        ["make", "-s", "how-to-run", f"VENV={venv}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    shown = [ln.strip() for ln in hint.stdout.splitlines() if ln.startswith("    ")]
+    assert shown[0] == f"{venv}/bin/zdravkograd moons --help"
+    assert shown[1] == f"source {venv}/bin/activate"
+    assert Path(f"{venv}/bin/activate").is_file()
+    result = subprocess.run(shown[0].split(), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "--steps" in result.stdout, result.stderr
+    readme = (ROOT / "README.md").read_text()
+    assert ".venv/bin/zdravkograd moons" in readme and "source .venv/bin/activate" in readme
 
 
 def test_every_code_block_says_its_language():

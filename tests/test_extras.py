@@ -11,9 +11,8 @@ import json
 import subprocess
 import sys
 import textwrap
+import tomllib
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 OPTIONAL = ("matplotlib", "graphviz", "sklearn", "torch", "tqdm")
@@ -158,8 +157,8 @@ def test_importing_every_module_imports_no_optional_package():
 
 
 def test_pyproject_declares_the_extras():
-    tomllib = pytest.importorskip("tomllib")
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert meta["requires-python"] == ">=3.11"  # tomllib (here and in the tools) is 3.11+
     assert [d.split(">")[0].split("=")[0] for d in meta["dependencies"]] == ["numpy"]
     extras = meta["optional-dependencies"]
     names = {k: {d.split(">")[0].split("=")[0].split("[")[0] for d in v} for k, v in extras.items()}

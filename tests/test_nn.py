@@ -64,7 +64,7 @@ def test_neuron_nonlin_flag_still_works():
     assert Neuron(3, nonlin=True).activation == "relu"
     assert Neuron(3).nonlin
     n.w = [Value(1.0), Value(-2.0), Value(0.5)]
-    assert n([1.0, 1.0, 1.0]).data == pytest.approx(-0.5)  # linear: no ReLU clamp
+    assert n([1.0, 1.0, 1.0]).data == pytest.approx(-0.5, rel=1e-15)  # linear: no ReLU clamp
 
 
 def test_neuron_builds_the_seed_graph():
@@ -80,11 +80,77 @@ def test_neuron_builds_the_seed_graph():
     assert ops == ["*", "*"] and s is n.b
 
 
-def test_wrong_input_length_names_both_lengths():
-    with pytest.raises(ValueError, match=r"expects 3 inputs, got 2"):
+def test_wrong_input_length_names_the_module_and_both_lengths():
+    with pytest.raises(ValueError, match=r"^Neuron expects 3 inputs, got 2$"):
         Neuron(3)([1.0, 2.0])
-    with pytest.raises(ValueError, match=r"expects 2 inputs, got 3"):
+    with pytest.raises(ValueError, match=r"^MLP expects 2 inputs, got 3$"):
         MLP(2, [4, 1])([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"^Layer expects 2 inputs, got 1$"):
+        Layer(2, 3)([1.0])
+    with pytest.raises(ValueError, match=r"^Linear expects 4 inputs, got 2$"):
+        Linear(4, 1)([1.0, 2.0])
+
+
+def _labels(root: Value) -> dict[str, Value]:
+    from zdravkograd.engine import topological_order
+
+    nodes = topological_order(root)
+    found = {v.label: v for v in nodes}
+    assert len(found) == len(nodes), "every node has its own label"
+    return found
+
+
+def test_every_node_of_an_mlp_graph_has_a_name_that_maps_to_the_model():
+    """L{i}.n{j}: layers.i.neurons.j; w{k}x{k}, Σ{k}, Σ, relu: the nodes of its forward pass."""
+    m = MLP(2, [3, 1], rng=random.Random(0))
+    x = [Value(0.5, label="x1"), Value(-2.0, label="x2")]
+    nodes = _labels(m(x))
+    assert "" not in nodes
+    # Parameters: the short form of their state-dict names.
+    for name, p in m.named_parameters():
+        short = name.replace("layers.", "L").replace("neurons.", "n").replace("w.", "w")
+        assert p.label == short and nodes[short] is p
+    # The nodes of neuron 2 of layer 0, computed by hand.
+    n = m.layers[0].neurons[2]
+    w0x0 = nodes["L0.n2.w0x0"]
+    assert w0x0._op == "*" and w0x0.data == n.w[0].data * 0.5
+    assert nodes["L0.n2.Σ0"]._prev == (n.b, w0x0)
+    assert nodes["L0.n2.Σ"]._prev == (nodes["L0.n2.Σ0"], nodes["L0.n2.w1x1"])
+    assert nodes["L0.n2.relu"]._op == "relu" and nodes["L0.n2.relu"]._prev == (nodes["L0.n2.Σ"],)
+    # The output neuron is linear: its last node is its sum, and it reads L0's activations.
+    out = nodes["L1.n0.Σ"]
+    assert out is m(x) or out.data == m(x).data
+    assert nodes["L1.n0.w2x2"]._prev[1] is nodes["L0.n2.relu"]
+    expected = {f"L0.n{j}.{s}" for j in range(3) for s in ("w0", "w1", "b", "w0x0", "w1x1", "Σ0",
+                                                           "Σ", "relu")}  # fmt: skip
+    expected |= {f"L1.n0.{s}" for s in ("w0", "w1", "w2", "b", "w0x0", "w1x1", "w2x2", "Σ0",
+                                        "Σ1", "Σ")}  # fmt: skip
+    assert set(nodes) == expected | {"x1", "x2"}
+
+
+def test_node_names_of_other_modules():
+    n = Neuron(2, activation="tanh")
+    x = [Value(1.0, label="x0"), Value(2.0, label="x1")]
+    assert set(_labels(n(x))) == {"x0", "x1", "w0", "w1", "b", "w0x0", "w1x1", "Σ0", "Σ", "tanh"}
+    seq = Sequential(Linear(2, 2), ReLU(), Linear(2, 1))
+    names = set(_labels(seq([Value(1.0, label="a"), Value(2.0, label="c")])[0]))
+    assert {"L0.n1.Σ", "L1.relu0", "L1.relu1", "L2.n0.w1x1", "L2.n0.Σ"} <= names
+    # Batched inputs get the same names; a model rebuilt by load has them too.
+    m = MLP(2, [2, 1], activation="sigmoid", rng=random.Random(1))
+    col = m([Value(np.array([1.0, 2.0]), "a"), Value(np.array([0.0, 1.0]), "c")])
+    assert {"L0.n1.sigmoid", "L1.n0.Σ"} <= set(_labels(col))
+
+    # Putting modules together by hand: name_nodes gives the new prefix.
+    class Two(Module):
+        def __init__(self) -> None:
+            self.enc = Layer(2, 2)
+            self.heads = [Neuron(2, activation="linear")]
+            self.name_nodes()
+
+        def __call__(self, x):
+            return self.heads[0](self.enc(x))
+
+    assert {"enc.n0.relu", "heads0.Σ", "heads0.w1"} <= set(_labels(Two()(x)))
 
 
 def test_layer_returns_single_value_when_nout_is_1():

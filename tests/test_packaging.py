@@ -8,6 +8,7 @@ the source tree, so nothing can be imported from the checkout by accident.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -61,6 +62,7 @@ def test_sdist_carries_the_sources_tests_docs_and_licence(dist):
         "tests/test_seed.py",
         "docs/index.md",
         "examples/basic_autograd.py",
+        "scripts/run_notebooks.py",  # tests/test_notebooks.py uses it
     ):
         assert required in names, required
     # Every package module in the checkout is in the sdist; no caches are.
@@ -103,11 +105,15 @@ def test_wheel_in_a_bare_venv_needs_only_numpy(dist, tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     py = venv / "bin" / "python"
+    # Without PYTHONPATH: when it points at a checkout, the zdravkograd.egg-info that
+    # building leaves there makes pip think zdravkograd is installed already.
+    clean_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     proc = subprocess.run(
         [str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(wheel)],
         capture_output=True,
         text=True,
         timeout=600,
+        env=clean_env,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     work = tmp_path / "elsewhere"  # not the source tree

@@ -174,3 +174,13 @@ def test_neuron_lines_accept_a_layer_a_neuron_and_a_sequential():
         ax = plot_neuron_lines(model, X, y)
         assert len(ax.get_lines()) == count
         plt.close(ax.figure)
+
+
+@pytest.mark.parametrize("labels", ["0/1", "-1/+1"])
+def test_the_legend_names_the_classes_as_training_does(trained, labels):
+    """Training (the hinge loss) uses y = -1/+1; the legend says the same, whatever y holds."""
+    model, X, y, _ = trained
+    y = y if labels == "0/1" else 2 * y - 1
+    ax = plot_decision_boundary(model, X, y)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["y = −1", "y = +1"]
+    plt.close(ax.figure)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -93,6 +95,21 @@ def test_reload_in_a_fresh_process_is_bit_identical(tmp_path):
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert json.loads(out.stdout) == [v.hex() for v in ours]
+
+
+def test_a_save_that_fails_names_the_users_path_not_the_temporary_file(tmp_path):
+    m = MLP(2, [2, 1])
+    target = tmp_path / "no" / "such" / "dir" / "m.json"
+    with pytest.raises(FileNotFoundError) as info:
+        m.save(target)
+    assert info.value.filename == str(target)
+    assert str(info.value) == f"[Errno 2] No such file or directory: '{target}'"
+    folder = tmp_path / "m.json"
+    folder.mkdir()
+    with pytest.raises(IsADirectoryError) as info:
+        m.save(folder)
+    assert info.value.filename == str(folder) and list(folder.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == ["m.json"]  # no temporary file left
 
 
 def test_special_floats_survive(tmp_path):
@@ -360,3 +377,71 @@ def test_saved_file_gets_the_usual_permissions_not_mkstemps_0600(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(os.stat(tmp_path / "m.json").st_mode) == 0o644
+
+
+def _spy_on_renames(monkeypatch):
+    """Record every (source, target) that os.replace / os.rename is asked to move."""
+    moves = []
+    for name in ("replace", "rename"):
+        real = getattr(os, name)
+
+        def spy(src, dst, *args, _real=real, **kwargs):
+            moves.append((os.path.abspath(src), os.path.abspath(dst)))
+            return _real(src, dst, *args, **kwargs)
+
+        monkeypatch.setattr(os, name, spy)
+    return moves
+
+
+def test_the_temporary_file_is_made_in_the_targets_directory(tmp_path, monkeypatch):
+    """A rename is atomic only within one filesystem: the temporary file must sit beside
+    the target, not in the system's temporary directory (here made a different folder)."""
+    elsewhere = tmp_path / "system-tmp"
+    target_dir = tmp_path / "models"
+    elsewhere.mkdir()
+    target_dir.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(elsewhere))
+    monkeypatch.setenv("TMPDIR", str(elsewhere))
+    moves = _spy_on_renames(monkeypatch)
+    seen_while_writing = []
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        seen_while_writing.append(sorted(os.listdir(target_dir)))
+        return real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    model = MLP(2, [3, 1], rng=random.Random(5))
+    model.save(target_dir / "m.json")
+    assert len(moves) == 1, moves
+    src, dst = moves[0]
+    assert dst == str(target_dir / "m.json")
+    assert os.path.dirname(src) == str(target_dir), f"temporary file made in {src}"
+    assert src != dst
+    assert os.listdir(elsewhere) == []
+    assert seen_while_writing and all(len(names) == 1 for names in seen_while_writing)
+    assert sorted(os.listdir(target_dir)) == ["m.json"]
+    assert _weights(nn.load(target_dir / "m.json")) == _weights(model)
+
+
+def test_saving_onto_a_tmpfs_folder_works(monkeypatch):
+    """/dev/shm is a tmpfs, another filesystem than the temporary directory: a temporary
+    file made anywhere but beside the target fails there with 'Invalid cross-device link'."""
+    if not os.path.isdir("/dev/shm") or not os.access("/dev/shm", os.W_OK):
+        pytest.skip("this machine has no writable /dev/shm")
+    other = tempfile.mkdtemp(dir=str(ROOT))  # on the checkout's filesystem
+    shm = tempfile.mkdtemp(dir="/dev/shm", prefix="zdravkograd-test-")
+    try:
+        monkeypatch.setattr(tempfile, "tempdir", other)
+        if os.stat(other).st_dev == os.stat(shm).st_dev:
+            pytest.skip("/dev/shm is on the same filesystem as the checkout here")
+        model = MLP(2, [3, 1], rng=random.Random(7))
+        path = os.path.join(shm, "model.json")
+        model.save(path)
+        model.save(path)  # and over an existing file
+        assert os.listdir(shm) == ["model.json"]
+        assert _weights(nn.load(path)) == _weights(model)
+        assert os.listdir(other) == []
+    finally:
+        shutil.rmtree(shm, ignore_errors=True)
+        shutil.rmtree(other, ignore_errors=True)

@@ -7,10 +7,19 @@ import random
 import numpy as np
 import pytest
 
-import zdravkograd
+from zdravkograd import compile, compile_step  # noqa: F401  (the compiled mode is built in)
 from zdravkograd.engine import Value
 from zdravkograd.nn import MLP
-from zdravkograd.train import DEFAULT_LR, accuracy, best_mode, fit, scores, svm_loss
+from zdravkograd.train import (
+    DEFAULT_LR,
+    TrainingDiverged,
+    _make_step,
+    accuracy,
+    best_mode,
+    fit,
+    scores,
+    svm_loss,
+)
 
 
 def moons(n: int = 100, seed: int = 1337) -> tuple[np.ndarray, np.ndarray]:
@@ -71,7 +80,7 @@ def test_seed_recipe_reaches_full_accuracy_in_100_steps():
     assert history["accuracy"][-1] == 1.0
     assert accuracy(m, X, y) == 1.0
     # The learning rate falls linearly: LinearLR(start_factor=1.0, end_factor=0.1, 100).
-    np.testing.assert_allclose(history["lr"], [1.0 - 0.9 * k / 100 for k in range(100)])
+    np.testing.assert_array_equal(history["lr"], [1.0 - 0.9 * k / 100 for k in range(100)])
 
 
 def _loss_and_grads(m: MLP, X: np.ndarray, y: np.ndarray, mode: str) -> tuple[float, list[float]]:
@@ -92,8 +101,6 @@ def test_scalar_and_batched_give_the_same_loss_and_gradients():
 
 @pytest.mark.parametrize("other", ["batched", "compiled"])
 def test_modes_train_identically(other):
-    if other == "compiled" and not hasattr(zdravkograd, "compile_step"):
-        pytest.skip("zdravkograd.compile_step is not available")
     X, y = moons(30)
     a, b = model(), model()
     ha = fit(a, X, y, steps=4, mode="scalar")
@@ -103,38 +110,58 @@ def test_modes_train_identically(other):
     np.testing.assert_allclose(weights(b), weights(a), rtol=1e-11, atol=1e-14)
 
 
-def needs_compile() -> None:
-    if not hasattr(zdravkograd, "compile"):
-        pytest.skip("zdravkograd.compile is not available")
-
-
 @pytest.mark.parametrize("activation", ["relu", "sigmoid"])
 @pytest.mark.parametrize(("optimizer", "lr"), [("sgd", 1.0), ("adam", 0.05), ("sgd", 1e6)])
 def test_compiled_mode_is_batched_mode_bit_for_bit(activation, optimizer, lr):
-    """Same losses, accuracies and weights, exactly; lr=1e6 diverges to inf and NaN.
+    """Same losses, accuracies and weights, exactly; lr=1e6 diverges in both at the same step.
 
     (tanh is left out: the compiled tanh derivative is 1 - t·t, the engine's (1 - t)(1 + t),
     which differ in the last bit; test_modes_train_identically covers it to 1e-12.)
     """
-    needs_compile()
     X, y = moons(40)
     runs = []
     for mode in ("batched", "compiled"):
         m = MLP(2, [8, 8, 1], activation=activation, rng=random.Random(5))
-        with np.errstate(all="ignore"):
-            h = fit(m, X, y, steps=12, optimizer=optimizer, lr=lr, mode=mode)
-        runs.append((h, weights(m)))
-    (hb, wb), (hc, wc) = runs
-    np.testing.assert_array_equal(hc["loss"], hb["loss"])  # NaN == NaN here
-    assert hc["accuracy"] == hb["accuracy"] and hc["lr"] == hb["lr"]
+        seen: list[tuple[int, float, float]] = []
+        try:
+            fit(
+                m,
+                X,
+                y,
+                steps=12,
+                optimizer=optimizer,
+                lr=lr,
+                mode=mode,
+                callback=lambda *a, seen=seen: seen.append(a),
+            )
+            stop = None
+        except TrainingDiverged as exc:
+            stop = (exc.step, exc.loss)
+        runs.append((seen, stop, weights(m)))
+    (hb, sb, wb), (hc, sc, wc) = runs
+    assert hc == hb and sc == sb
     np.testing.assert_array_equal(wc, wb)
-    if (activation, lr) == ("relu", 1e6):
-        assert not np.isfinite(hb["loss"][-1])  # the fallback to the eager step was needed
+    assert (sb is not None) == (lr == 1e6)
+
+
+def test_compiled_step_falls_back_to_the_eager_step_on_inf_and_nan():
+    """0 · inf is NaN: the compiled replay cannot read the scores then; the eager step can."""
+    needs_compile()
+    X, y = moons(20)
+    out = []
+    for mode in ("batched", "compiled"):
+        m = MLP(2, [4, 1], rng=random.Random(5))
+        for p in m.parameters():
+            p.data *= 1e160  # products of two weights overflow to inf
+        with np.errstate(all="ignore"):
+            step = _make_step(m, X, 2.0 * y - 1.0, 1e-4, mode)
+            out.append((step(), [p.grad for p in m.parameters()]))
+    assert not np.isfinite(out[0][0][0])
+    assert repr(out[1]) == repr(out[0])  # the same numbers, NaN and inf included
 
 
 def test_compiled_mode_runs_the_model_once_not_every_step():
     """The accuracy comes from the compiled replay: no extra forward pass per step."""
-    needs_compile()
     X, y = moons(20)
     inner = model(hidden=(4,))
     calls = []
@@ -155,7 +182,7 @@ def test_compiled_mode_runs_the_model_once_not_every_step():
 
 
 def test_auto_mode_is_the_best_available():
-    assert best_mode() == ("compiled" if hasattr(zdravkograd, "compile_step") else "batched")
+    assert best_mode() == "compiled"  # compile_step ships with the package
     X, y = moons(20)
     a, b = model(), model()
     fit(a, X, y, steps=3)  # mode='auto'
@@ -272,3 +299,50 @@ def test_zero_steps_is_a_no_op():
     before = weights(m)
     assert fit(m, X, y, steps=0) == {"loss": [], "accuracy": [], "lr": []}
     assert weights(m) == before
+
+
+@pytest.mark.parametrize("mode", ["scalar", "batched", "compiled"])
+def test_a_diverging_run_stops_with_a_clear_error_and_no_numpy_warning(mode):
+    """lr=1e10: the loss grows a million-fold at step 1; fit stops before that step's update."""
+    import warnings
+
+    if mode == "compiled":
+        needs_compile()
+    X, y = moons(30)
+    m = model(hidden=(8,))
+    reference = model(hidden=(8,))
+    losses: list[float] = []
+    ref_mode = "batched" if mode == "compiled" else mode  # the compiled step is batched's
+    fit(reference, X, y, steps=1, lr=1e10, mode=ref_mode, callback=lambda *a: losses.append(a[1]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a NumPy RuntimeWarning would fail the test
+        with pytest.raises(TrainingDiverged) as info:
+            fit(m, X, y, steps=5, lr=1e10, mode=mode)
+    exc = info.value
+    assert exc.step == 1 and exc.first_loss == pytest.approx(losses[0], rel=1e-12)
+    assert exc.loss > 1e6 * exc.first_loss
+    message = str(exc)
+    assert message.startswith("training diverged at step 1: the loss grew from ")
+    assert "try a smaller lr (this run used 1e+10)" in message
+    np.testing.assert_array_equal(weights(m), weights(reference))  # step 1 was not applied
+
+
+def test_a_loss_that_is_infinite_at_once_stops_at_step_0():
+    X, y = moons(20)
+    m = model(hidden=(4,))
+    for p in m.parameters():
+        p.data *= 1e160
+    before = weights(m)
+    with pytest.raises(TrainingDiverged, match=r"at step 0: the loss became (inf|nan)"):
+        fit(m, X, y, steps=3, lr=0.1, mode="scalar")
+    assert weights(m) == before
+
+
+def test_a_loss_just_under_a_million_fold_growth_is_not_divergence():
+    """The threshold: a run whose loss grows, but less than a million-fold, is left alone."""
+    from zdravkograd.train import DIVERGENCE_GROWTH
+
+    X, y = moons(20)
+    seen: list[float] = []
+    fit(model(hidden=(4,)), X, y, steps=3, lr=50.0, callback=lambda *a: seen.append(a[1]))
+    assert len(seen) == 3 and max(seen) < DIVERGENCE_GROWTH * seen[0]

@@ -180,7 +180,7 @@ def test_a_collapsed_mlp_replays_neuron_by_neuron(browser, tmp_path):
     nn = require("zdravkograd.nn")
     model = nn.MLP(2, [4, 4, 1], rng=random.Random(0))
     for name, p in model.named_parameters():
-        p.label = name  # long dotted names, as moons.ipynb gives them
+        p.label = name  # long dotted names (the state-dict names), as a user may give them
     score = model([Value(0.5, "x0"), Value(-1.0, "x1")])
     score.label = "score"
     page = backprop_html(score, tmp_path / "mlp.html", collapse=True)
@@ -206,7 +206,7 @@ def test_the_moons_network_page_fits_its_panels(browser, tmp_path):
     nn = require("zdravkograd.nn")
     model = nn.MLP(2, [16, 16, 1], rng=random.Random(1337))
     for name, p in model.named_parameters():
-        p.label = name  # 'layers.1.neurons.12.w.15': long words without a space
+        p.label = name  # 'layers.1.neurons.12.w.15': longer than nn's own L1.n12.w15
     score = model([Value(0.5, "x1"), Value(-0.25, "x2")])
     score.label = "score"
     page = backprop_html(score, tmp_path / "moons.html", collapse=True)

@@ -111,7 +111,8 @@ def test_collapsed_neurons_are_one_step_each(tmp_path):
     # written with the neuron's name, the node drawn, not a hidden node inside it
     neurons = [n["name"] for n in data["nodes"] if n["op"] == "Σ"]
     (p0,) = [f for f in formulas if f.startswith("p0.grad += ")]
-    assert p0.startswith("p0.grad += x0.data × ") and p0.split(" × ")[1].split(".")[0] in neurons
+    assert p0.startswith("p0.grad += x0.data × ")
+    assert p0.split(" × ")[1].split(".grad")[0] in neurons  # e.g. L0.n0.Σ
     assert any(f.startswith("x0.grad += p0.data × ") for f in formulas)
     score.backward()
     last = {u["to"]: u["grad"] for s in data["steps"] for u in s["updates"]}

@@ -13,17 +13,25 @@ Commands:
   sample from it (``zdravkograd.cli_gpt``).
 
 Exit codes: 0 on success, 2 for a bad flag or value (one line on stderr), 1 for anything else
-that went wrong (an unreadable model, an unwritable folder, a missing extra), again with a
-one-line message and no traceback. ``ZDRAVKOGRAD_DEBUG=1`` shows the traceback of an
-unexpected error.
+that went wrong (an unreadable model, an unwritable folder, a missing extra, a training run
+that diverged), again with a one-line message and no traceback. ``ZDRAVKOGRAD_DEBUG=1`` shows
+the traceback of an unexpected error.
+
+A run's files are written as a set: into a hidden temporary folder first, then moved into
+place one by one; if a move fails, the files already moved are put back, so either every
+output of the run is replaced or none is. A reader that closes the pipe early
+(``zdravkograd moons | head -1``) is not an error: the rest of the output is dropped quietly.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import math
 import os
 import random
+import re
 import shutil
 import sys
 import tempfile
@@ -40,6 +48,13 @@ DEFAULT_OUT = "zdravkograd-out"
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 NEURON_EXAMPLE = TANH_NEURON
 """The tanh neuron of ``zdravkograd graph`` (micrograd's lecture example): o = tanh(x·w + b)."""
+
+
+# A negative number, in any notation float() reads: argparse alone takes -1e3 for an option.
+NEGATIVE_NUMBER = re.compile(
+    r"^-(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$|^-(?:inf|infinity|nan)$", re.IGNORECASE
+)
+MAX_SEED = 2**32 - 1  # NumPy's (and so scikit-learn's) seeds are 32-bit
 
 
 class CLIError(Exception):
@@ -66,11 +81,14 @@ def _positive_int(text: str) -> int:
     return n
 
 
-def _int(text: str) -> int:
+def _seed(text: str) -> int:
     try:
-        return int(text)
+        n = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if not 0 <= n <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to {MAX_SEED}, got {text!r}")
+    return n
 
 
 def _finite(text: str) -> float:
@@ -138,7 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     moons.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd", help="optimiser (sgd)")
     moons.add_argument(
-        "--seed", type=_int, default=1337, help="seed for the data and the weights (1337)"
+        "--seed",
+        type=_seed,
+        default=1337,
+        help=f"seed for the data and the weights, 0 to {MAX_SEED} (1337)",
     )
     moons.add_argument(
         "--samples", type=_positive_int, default=100, help="number of data points (100)"
@@ -177,16 +198,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     graph.add_argument("--rankdir", choices=("LR", "TB"), default="LR", help="layout direction")
     graph.set_defaults(func=cmd_graph)
+    _accept_negative_numbers(graph)
 
     predict = sub.add_parser(
         "predict",
         help="print a saved model's score for one input",
         description="Print the score of a saved model (model.json) for one input. With the "
-        "moons model, a score > 0 means class 1.",
+        "moons model, a score > 0 means class +1 (y = +1), < 0 class -1.",
     )
     predict.add_argument("--model", type=Path, required=True, help="a model.json saved by moons")
     predict.add_argument("input", type=_finite, nargs="+", metavar="X", help="the input numbers")
     predict.set_defaults(func=cmd_predict)
+    _accept_negative_numbers(predict)
 
     from zdravkograd.cli_gpt import add_commands as add_gpt_commands
 
@@ -204,8 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_moons(args: argparse.Namespace) -> int:
-    """``zdravkograd moons``: train, report, write the four files."""
-    from zdravkograd.train import accuracy, best_mode, fit
+    """``zdravkograd moons``: train, report, write the four files (as a set)."""
+    from zdravkograd.train import TrainingDiverged, accuracy, best_mode, fit
 
     if args.samples < 2:
         _usage_error("moons", "argument --samples: need at least 2 points (one per class)")
@@ -215,17 +238,16 @@ def cmd_moons(args: argparse.Namespace) -> int:
     Figure = require_extra("matplotlib.figure", "viz", "Plotting").Figure
     require_extra("graphviz", "viz", "The backprop viewer")
     _require_dot()
-    out = _prepare_out_dir(args.out)
+    outputs = _Outputs(args.out, MOONS_OUTPUTS)  # checks the folder, creates nothing yet
     mode = args.mode or best_mode()
     from zdravkograd import data, nn, viz
 
     X, y = data.make_moons(n_samples=args.samples, noise=args.noise, seed=args.seed)
     nouts = [*args.hidden, 1]
     model = nn.MLP(2, nouts, activation=args.activation, rng=random.Random(args.seed))
-    print(
+    _print(
         f"training MLP(2, {nouts}, activation={args.activation!r}) on {len(X)} moons points "
-        f"for {args.steps} steps ({args.optimizer}, mode {mode})",
-        flush=True,
+        f"for {args.steps} steps ({args.optimizer}, mode {mode})"
     )
     with tqdm(total=args.steps, desc="training", unit="step", disable=args.quiet) as bar:
 
@@ -233,55 +255,55 @@ def cmd_moons(args: argparse.Namespace) -> int:
             bar.set_postfix(loss=f"{loss:.4f}", accuracy=f"{acc:.0%}", refresh=False)
             bar.update()
 
-        history = fit(
-            model,
-            X,
-            y,
-            steps=args.steps,
-            optimizer=args.optimizer,
-            lr=args.lr,
-            mode=mode,
-            callback=progress,
-        )
+        try:
+            history = fit(
+                model,
+                X,
+                y,
+                steps=args.steps,
+                optimizer=args.optimizer,
+                lr=args.lr,
+                mode=mode,
+                callback=progress,
+            )
+        except TrainingDiverged as exc:
+            bar.leave = False  # the error line replaces the progress bar
+            raise CLIError(
+                f"training diverged at step {exc.step}: {exc.reason}; try a smaller --lr "
+                f"(this run used {exc.lr:g}); no output was written"
+            ) from None
     final = accuracy(model, X, y)
-    print(f"final accuracy: {final:.1%} ({round(final * len(X))}/{len(X)} points)")
+    _print(f"final accuracy: {final:.1%} ({round(final * len(X))}/{len(X)} points)")
 
-    written = []
-    path = out / "model.json"
-    _write(path, lambda: model.save(path))
-    written.append(path)
-    fig = Figure(figsize=(6, 5))
-    viz.plot_decision_boundary(model, X, y, ax=fig.add_subplot())
-    path = out / "decision_boundary.png"
-    _write(path, lambda: fig.savefig(path, dpi=100, bbox_inches="tight"))
-    written.append(path)
-    fig = Figure(figsize=(8, 3.5))
-    viz.plot_history(history, ax=fig.add_subplot())
-    path = out / "loss.png"
-    _write(path, lambda: fig.savefig(path, dpi=100, bbox_inches="tight"))
-    written.append(path)
-    # The viewer shows how the trained model's score for the first point depends on
-    # every weight: d score / d w (the hinge loss is flat, 0, once a point is learnt).
-    # Parameters are labelled with their names so the viewer can say which is which.
-    # Each neuron is one node and one step (66 steps instead of 641 for 16-16-1): the
-    # page stays readable, and every weight still gets its gradient, in numbers.
-    for name, p in model.named_parameters():
-        p.label = p.label or name
-    model.zero_grad()  # the replay starts from zero, not from the last training step
-    x = [Value(float(v), label=f"x{i + 1}") for i, v in enumerate(X[0])]
-    score = model(x)
-    score.label = "score"
-    path = out / "backprop.html"
-    point = ", ".join(f"{v:.3f}" for v in X[0])
-    title = f"Backpropagation of the score for the first training point ({point})"
-    _write(
-        path,
-        lambda: viz.backprop_html(score, path, title=title, max_nodes=None, collapse=True),
-    )
-    written.append(path)
-    for path in written:
-        print(f"wrote {path}")
+    with outputs:  # written into a temporary folder, then moved into --out together
+        model.save(outputs.staged("model.json"))
+        fig = Figure(figsize=(6, 5))
+        viz.plot_decision_boundary(model, X, y, ax=fig.add_subplot())
+        fig.savefig(outputs.staged("decision_boundary.png"), dpi=100, bbox_inches="tight")
+        fig = Figure(figsize=(8, 3.5))
+        viz.plot_history(history, ax=fig.add_subplot())
+        fig.savefig(outputs.staged("loss.png"), dpi=100, bbox_inches="tight")
+        # The viewer shows how the trained model's score for the first point depends on
+        # every weight: d score / d w (the hinge loss is flat, 0, once a point is learnt).
+        # Every node carries the name nn gives it (L0.n3.w1, L0.n3.Σ, L0.n3.relu), so the
+        # page says which weight is which. Each neuron is one node and one step (66 steps
+        # instead of 641 for 16-16-1): the page stays readable, and every weight still gets
+        # its gradient, in numbers.
+        model.zero_grad()  # the replay starts from zero, not from the last training step
+        x = [Value(float(v), label=f"x{i + 1}") for i, v in enumerate(X[0])]
+        score = model(x)
+        score.label = "score"
+        point = ", ".join(f"{v:.3f}" for v in X[0])
+        title = f"Backpropagation of the score for the first training point ({point})"
+        viz.backprop_html(
+            score, outputs.staged("backprop.html"), title=title, max_nodes=None, collapse=True
+        )
+        outputs.commit()
     return 0
+
+
+MOONS_OUTPUTS = ("model.json", "decision_boundary.png", "loss.png", "backprop.html")
+"""The files ``zdravkograd moons`` writes into ``--out``, in the order it writes them."""
 
 
 def neuron_example() -> Value:
@@ -302,7 +324,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
     path = args.out if args.out is not None else Path(DEFAULT_OUT) / f"graph.{fmt}"
     require_extra("graphviz", "viz", "zdravkograd graph")
     _require_dot()
-    _prepare_out_dir(path.parent)
+    outputs = _Outputs(path.parent, (path.name,))
     from zdravkograd import viz
 
     if args.model is None:
@@ -314,15 +336,16 @@ def cmd_graph(args: argparse.Namespace) -> int:
         collapse = True
     dot = viz.draw_dot(root, format=fmt, rankdir=args.rankdir, collapse=collapse)
     data = dot.pipe(format=fmt)
-    _write(path, lambda: path.write_bytes(data))
-    print(f"wrote {path}")
+    with outputs:
+        outputs.staged(path.name).write_bytes(data)
+        outputs.commit()
     return 0
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
     """``zdravkograd predict``: print the score (a float) of a saved model for one input."""
     model = _load_model(args.model)
-    print(repr(float(_score(model, args.input, "predict").data)))
+    _print(repr(float(_score(model, args.input, "predict").data)))
     return 0
 
 
@@ -354,17 +377,12 @@ def _usage(command: str, message: str) -> int:
     return 2
 
 
-def _unknown_arguments(parser: argparse.ArgumentParser, command: str, unknown: list[str]) -> None:
-    """argparse's 'unrecognized arguments', with a hint when they are negative numbers."""
+def _unknown_arguments(command: str, unknown: list[str]) -> NoReturn:
+    """argparse's 'unrecognized arguments', as a usage error of the subcommand, with a hint."""
     message = f"unrecognized arguments: {' '.join(unknown)}"
-    if all(_is_number(a) for a in unknown):  # e.g. -1e3, which argparse takes for an option
-        fix = (
-            "put -- before the numbers" if command == "predict" else "write it without the exponent"
-        )
-        _usage_error(
-            command, f"{message}: a negative number with an exponent looks like an option; {fix}"
-        )
-    parser.error(message)
+    if command == "graph" and all(_is_number(a) for a in unknown):
+        message += "; the model's input numbers go right after --input (e.g. --input -1e3 2)"
+    _usage_error(command, message)
 
 
 def _is_number(text: str) -> bool:
@@ -375,24 +393,160 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _prepare_out_dir(path: Path) -> Path:
-    """Create ``path`` if needed and prove it is writable, before any work is done."""
-    if path.exists() and not path.is_dir():
-        raise CLIError(f"cannot write into '{path}': it exists and is not a folder")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".zdravkograd-write-test-"):
-            pass
-    except OSError as exc:
-        raise CLIError(f"cannot write into the folder '{path}': {exc.strerror or exc}") from None
-    return path
+def _accept_negative_numbers(parser: argparse.ArgumentParser) -> None:
+    """Let ``parser`` read ``-1e3`` as a number, not an option (it has no such options).
+
+    argparse decides with its (private) ``_negative_number_matcher``, which knows ``-1000``
+    and ``-0.5`` but not ``-1e3``; this widens it to what ``float()`` reads.
+    """
+    parser._negative_number_matcher = NEGATIVE_NUMBER
 
 
-def _write(path: Path, action: Any) -> None:
+def _drop_separator_after_input(argv: list[str]) -> list[str]:
+    """``graph --input -- -1e3 2``: the ``--`` some users put first (as for predict) is fine."""
+    if argv[:1] == ["graph"] and "--input" in argv:
+        i = argv.index("--input")
+        if argv[i + 1 : i + 2] == ["--"]:
+            return argv[: i + 1] + argv[i + 2 :]
+    return argv
+
+
+def _print(text: str) -> None:
+    """Print a line to stdout now; if the reader has gone away, drop the output quietly."""
     try:
-        action()
-    except OSError as exc:
-        raise CLIError(f"cannot write '{path}': {exc.strerror or exc}") from None
+        print(text, flush=True)
+    except BrokenPipeError:  # e.g. `zdravkograd moons | head -1`: the work itself goes on
+        _silence_stdout()
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that later prints and the final flush cannot fail."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    with contextlib.suppress(OSError, ValueError):  # ValueError/OSError: not a real file
+        os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+class _Outputs:
+    """The files one run writes into ``folder``, replaced as a set: all of them or none.
+
+    Creating it checks, before any work, that ``folder`` can be created and written and
+    that no output name is taken by a folder; it creates nothing. Inside ``with outputs:``
+    the files are written to ``staged(name)``, in a hidden temporary folder inside
+    ``folder`` (or, if ``folder`` does not exist yet, inside its nearest existing parent,
+    so on the same disk). ``commit()`` then moves them into ``folder`` one by one, each
+    old file set aside first and each "wrote" line printed as its file lands. If a move
+    fails, the files moved so far are taken out again and the old ones put back, so a
+    failed run replaces nothing. Leaving the ``with`` removes the temporary folder.
+    """
+
+    def __init__(self, folder: Path, names: Sequence[str]) -> None:
+        self.folder = folder
+        self.names = tuple(names)
+        self._stage: Path | None = None
+        self._current = ""  # the file being written, for the error message
+        try:
+            if folder.exists() and not folder.is_dir():
+                raise CLIError(f"cannot write into '{folder}': it exists and is not a folder")
+            for name in self.names:
+                if (folder / name).is_dir():
+                    raise CLIError(f"cannot replace '{folder / name}': it is a folder")
+            with tempfile.NamedTemporaryFile(dir=self._base(), prefix=".zdravkograd-test-"):
+                pass
+        except OSError as exc:
+            raise CLIError(f"cannot write into the folder '{folder}': {_reason(exc)}") from None
+
+    def _base(self) -> Path:
+        """``folder`` if it exists, else its nearest existing parent."""
+        base = Path(os.path.abspath(self.folder))
+        while not base.exists():
+            base = base.parent
+        if not base.is_dir():
+            raise CLIError(f"cannot write into the folder '{self.folder}': '{base}' is a file")
+        return base
+
+    def __enter__(self) -> _Outputs:
+        try:
+            self._stage = Path(tempfile.mkdtemp(prefix=".zdravkograd-", dir=self._base()))
+        except OSError as exc:
+            raise CLIError(
+                f"cannot write into the folder '{self.folder}': {_reason(exc)}"
+            ) from None
+        return self
+
+    def staged(self, name: str) -> Path:
+        """Where to write the output ``name`` for now."""
+        assert self._stage is not None, "staged() is for inside `with outputs:`"
+        self._current = name
+        return self._stage / name
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        if self._stage is not None:
+            shutil.rmtree(self._stage, ignore_errors=True)
+            self._stage = None
+        if isinstance(exc, OSError):  # writing into the temporary folder failed
+            path = self.folder / self._current
+            raise CLIError(
+                f"cannot write '{path}': {_reason(exc)}; no output was replaced"
+            ) from None
+
+    def commit(self) -> None:
+        """Move every staged file into ``folder``: all of them, or (on an error) none."""
+        assert self._stage is not None, "commit() is for inside `with outputs:`"
+        made: list[Path] = []  # folders created for --out, removed again on failure
+        moved: list[tuple[Path, Path | None]] = []  # (output, where its old file went)
+        old = self._stage / ".old"
+        path = self.folder
+        try:
+            missing = []
+            folder = self.folder
+            while not folder.exists():
+                missing.append(folder)
+                folder = folder.parent
+            for folder in reversed(missing):
+                folder.mkdir()
+                made.append(folder)
+            old.mkdir()
+            for name in self.names:
+                path = self.folder / name
+                if path.is_dir() and not path.is_symlink():
+                    raise IsADirectoryError(errno.EISDIR, "it is a folder")
+                backup = None
+                if path.exists() or path.is_symlink():
+                    backup = old / name
+                    os.replace(path, backup)
+                moved.append((path, backup))
+                os.replace(self._stage / name, path)
+                _print(f"wrote {path}")
+        except BaseException as exc:
+            lost = False  # an old file that could not be put back
+            for path_done, backup in reversed(moved):
+                try:
+                    if backup is None:
+                        path_done.unlink(missing_ok=True)
+                    else:
+                        os.replace(backup, path_done)
+                except OSError:
+                    lost = lost or backup is not None
+            for folder in reversed(made):
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+            if lost:  # keep the temporary folder: it holds the old files
+                kept, self._stage = old, None
+                raise CLIError(
+                    f"cannot write '{path}': {_reason(exc) if isinstance(exc, OSError) else exc}"
+                    f"; the previous outputs could not all be put back: they are in '{kept}'"
+                ) from None
+            if isinstance(exc, OSError):
+                undone = " (the files already written were taken back)" if moved else ""
+                raise CLIError(
+                    f"cannot write '{path}': {_reason(exc)}; no output was replaced{undone}"
+                ) from None
+            raise
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
 
 
 NO_DOT = (
@@ -410,10 +564,19 @@ def _load_model(path: Path) -> Any:
     from zdravkograd import nn
 
     try:
-        return nn.load(path)
+        model = nn.load(path)
     except Exception as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise CLIError(f"cannot load the model '{path}': {reason}") from None
+    # nn.load accepts NaN and infinite weights (a diverged run can be inspected in Python),
+    # but every score such a model gives is meaningless: the command refuses it.
+    for name, p in model.named_parameters():
+        if not math.isfinite(p.data):
+            raise CLIError(
+                f"cannot use the model '{path}': its weight {name} is {p.data}, not a finite "
+                "number (was it saved from a run that diverged?)"
+            )
+    return model
 
 
 def _score(model: Any, inputs: Sequence[float], command: str) -> Value:
@@ -433,14 +596,14 @@ def _score(model: Any, inputs: Sequence[float], command: str) -> Value:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = _drop_separator_after_input(list(sys.argv[1:] if argv is None else argv))
     try:
         if argv[:1] == ["bench"]:
             return cmd_bench(argv[1:])
         parser = build_parser()
         args, unknown = parser.parse_known_args(argv)
         if unknown:
-            _unknown_arguments(parser, args.command, unknown)
+            _unknown_arguments(args.command, unknown)
         return int(args.func(args))
     except SystemExit as exc:  # argparse: --help, --version, usage errors
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
@@ -451,6 +614,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("zdravkograd: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # a reader that went away (stderr's): quiet, as if killed by SIGPIPE
+        _silence_stdout()
+        return 141
     except Exception as exc:
         if os.environ.get("ZDRAVKOGRAD_DEBUG"):
             raise

@@ -11,6 +11,13 @@ Attributes whose name starts with ``_`` are private and never registered. Names 
 dotted paths, so the second weight of the fourth neuron of the first layer of an
 ``MLP`` is ``layers.0.neurons.3.w.1``.
 
+Every Value of a model's graph has a label a learner can map back to the model (see
+``Module.name_nodes``): the short form of the dotted path, ``layers.0`` -> ``L0``,
+``neurons.3`` -> ``n3``, ``w.1`` -> ``w1``. So that weight is labelled ``L0.n3.w1``, and the
+nodes its neuron makes are ``L0.n3.w1x1`` (the product of ``w1`` and input 1),
+``L0.n3.Σ0`` (``b + w0x0``), ..., ``L0.n3.Σ`` (the whole weighted sum ``Σ w·x + b``) and
+``L0.n3.relu`` (its activation). Indices count from 0, as in the state dict.
+
 The seed's API is unchanged::
 
     model = MLP(2, [16, 16, 1])          # 337 parameters, weights from random.uniform(-1, 1)
@@ -153,6 +160,27 @@ class Module:
         for p in self.parameters():
             p.grad = 0.0
 
+    # ------------------------------------------------------------ names
+
+    def name_nodes(self, prefix: str = "") -> Module:
+        """Label every parameter, and every Value ``forward`` makes, by its place in the model.
+
+        A parameter's label is its ``named_parameters`` name in short form: each dotted step
+        ``layers.0`` becomes ``L0``, ``neurons.3`` becomes ``n3``, any other ``name.i``
+        becomes ``namei``; ``prefix`` (if any) goes in front. So ``layers.0.neurons.3.w.1``
+        is labelled ``L0.n3.w1``. ``Neuron`` also names the nodes of its forward pass
+        (``L0.n3.w1x1``, ``L0.n3.Σ0``, ..., ``L0.n3.Σ``, ``L0.n3.relu``). ``Layer``, ``MLP``
+        and ``Sequential`` call this when they are built; call it yourself after putting
+        modules together by hand. Returns self.
+        """
+        for name, value in self._members():
+            full = f"{prefix}.{_short_name(name)}" if prefix else _short_name(name)
+            if isinstance(value, Module):
+                value.name_nodes(full)
+            else:
+                value.label = full
+        return self
+
     # ------------------------------------------------------------ modes
 
     def train(self, mode: bool = True) -> Module:
@@ -274,6 +302,15 @@ def _list_members(name: str, items: Sequence[Any]) -> Iterator[tuple[str, Any]]:
             yield from _list_members(f"{name}.{i}", item)
 
 
+_SHORT = {"layers": "L", "neurons": "n"}
+
+
+def _short_name(name: str) -> str:
+    """``layers.0`` -> ``L0``, ``neurons.3`` -> ``n3``, ``w.1`` -> ``w1``, ``b`` -> ``b``."""
+    head, _, index = name.partition(".")
+    return _SHORT.get(head, head) + index if index else head
+
+
 def _same_list(a: str, b: str) -> bool:
     """True when ``a`` and ``b`` are elements of the same list attribute (``x.0``, ``x.1``)."""
     return "." in a and a.rsplit(".", 1)[0] == b.rsplit(".", 1)[0]
@@ -367,24 +404,51 @@ class Neuron(Module):
             bound = math.sqrt(6.0 / (nin + fan_out))
         self.w = [Value(gen.uniform(-bound, bound)) for _ in range(nin)]
         self.b = Value(0.0)
+        self.name_nodes()
 
     @property
     def nonlin(self) -> bool:
         """The seed's flag: True unless the activation is ``'linear'``."""
         return self.activation != "linear"
 
+    def name_nodes(self, prefix: str = "") -> Neuron:
+        """Label the weights ``w0, w1, ...`` and ``b``, and the nodes ``__call__`` makes.
+
+        With ``prefix`` ``L0.n3``: the products ``L0.n3.w0x0, ...``, the running sums
+        ``L0.n3.Σ0`` (``b + w0x0``), ``L0.n3.Σ1``, ..., the complete sum ``L0.n3.Σ``, and
+        the activation ``L0.n3.relu`` (``tanh``, ``sigmoid``; a linear neuron ends at ``Σ``).
+        """
+        super().name_nodes(prefix)
+        self._prefix = f"{prefix}." if prefix else ""
+        self._labels = self._node_labels()
+        return self
+
+    _prefix = ""  # "L0.n3." once name_nodes has run
+    _labels: list[tuple[str, str]] = []  # (product, running sum) per input
+
+    def _node_labels(self) -> list[tuple[str, str]]:
+        """(product, running sum) label for each input, computed once, not per call."""
+        p, n = self._prefix, len(self.w)
+        return [(f"{p}w{k}x{k}", f"{p}Σ{k}" if k < n - 1 else f"{p}Σ") for k in range(n)]
+
     def __call__(self, x: Sequence[Any]) -> Value:
         if len(x) != len(self.w):
             raise ValueError(f"Neuron expects {len(self.w)} inputs, got {len(x)}")
+        labels = self._labels
+        if len(labels) != len(x):  # w was replaced after name_nodes
+            labels = self._labels = self._node_labels()
         act = self.b  # b + w0*x0 + w1*x1 + ...: the same graph as the seed (and micrograd)
-        for wi, xi in zip(self.w, x):
-            act = act + wi * xi
+        for wi, xi, (product, total) in zip(self.w, x, labels):
+            wx = wi * xi
+            wx.label = product
+            act = act + wx
+            act.label = total
         a = self.activation
-        if a == "relu":
-            return act.relu()
         if a == "linear":
             return act
-        return act.tanh() if a == "tanh" else act.sigmoid()
+        out = act.relu() if a == "relu" else act.tanh() if a == "tanh" else act.sigmoid()
+        out.label = self._prefix + a
+        return out
 
     forward = __call__
 
@@ -406,8 +470,15 @@ class Layer(Module):
         _check_int("nout", nout)
         kwargs.setdefault("fan_out", nout)
         self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
+        self.name_nodes()
+
+    def _check_inputs(self, x: Sequence[Any]) -> None:
+        """A wrong input count names this module: ``Layer expects 2 inputs, got 3``."""
+        if len(x) != len(self.neurons[0].w):
+            raise ValueError(f"{type(self).__name__} expects {self.nin} inputs, got {len(x)}")
 
     def __call__(self, x: Sequence[Any]) -> Value | list[Value]:
+        self._check_inputs(x)
         out = [n(x) for n in self.neurons]
         return out[0] if len(out) == 1 else out
 
@@ -468,8 +539,11 @@ class MLP(Module):
         ]
         self._activation = activation
         self._init = init
+        self.name_nodes()
 
     def __call__(self, x: Any) -> Any:
+        if len(x) != self.layers[0].nin:
+            raise ValueError(f"MLP expects {self.layers[0].nin} inputs, got {len(x)}")
         for layer in self.layers:
             x = layer(x)
             if isinstance(x, Value):  # a width-1 layer returns one Value; the next wants a list
@@ -503,6 +577,7 @@ class Linear(Layer):
         self._init = init
 
     def __call__(self, x: Sequence[Any]) -> list[Value]:
+        self._check_inputs(x)
         return [n(x) for n in self.neurons]
 
     forward = __call__
@@ -521,11 +596,23 @@ class _Activation(Module):
     """An element-wise activation as a module: takes a Value or a list of Values."""
 
     _method = ""
+    _prefix = ""
+
+    def name_nodes(self, prefix: str = "") -> _Activation:
+        """Outputs are labelled ``{prefix}.relu`` (one Value) or ``{prefix}.relu0, ...``."""
+        self._prefix = f"{prefix}." if prefix else ""
+        return self
 
     def __call__(self, x: Any) -> Any:
+        name = self._prefix + self._method
         if isinstance(x, Value):
-            return getattr(x, self._method)()
-        return [getattr(v, self._method)() for v in x]
+            out = getattr(x, self._method)()
+            out.label = name
+            return out
+        outs = [getattr(v, self._method)() for v in x]
+        for i, v in enumerate(outs):
+            v.label = f"{name}{i}"
+        return outs
 
     forward = __call__
 
@@ -559,6 +646,7 @@ class Sequential(Module):
             if not isinstance(m, Module):
                 raise TypeError(f"Sequential takes Modules; argument {i} is {type(m).__name__}")
         self.layers = list(modules)
+        self.name_nodes()
 
     def __call__(self, x: Any) -> Any:
         for layer in self.layers:

@@ -41,6 +41,29 @@ DEFAULT_LR: dict[str, float] = {"sgd": 1.0, "adam": 0.05}
 History = dict[str, list[float]]
 Callback = Callable[[int, float, float], Any]
 
+DIVERGENCE_GROWTH = 1e6
+"""`fit` stops when the loss grows this many times above its value at step 0."""
+
+
+class TrainingDiverged(FloatingPointError):
+    """`fit` stopped because the loss became NaN or infinite, or grew a million-fold.
+
+    Attributes: `step` (the step whose loss gave up), `loss` (that loss), `first_loss` (the
+    loss at step 0), `lr` (the initial learning rate) and `reason` (what happened, in
+    words). The weights are left as they were before that step's update.
+    """
+
+    def __init__(self, step: int, loss: float, first_loss: float, lr: float) -> None:
+        self.step, self.loss, self.first_loss, self.lr = step, loss, first_loss, lr
+        if math.isfinite(loss):
+            self.reason = f"the loss grew from {first_loss:.4g} at step 0 to {loss:.4g}"
+        else:
+            self.reason = f"the loss became {loss}"
+        super().__init__(
+            f"training diverged at step {step}: {self.reason}; "
+            f"try a smaller lr (this run used {lr:g})"
+        )
+
 
 def best_mode() -> str:
     """The fastest exact mode this installation offers: `'compiled'` if available."""
@@ -84,6 +107,9 @@ def fit(
 
     Raises:
         ValueError: for a bad argument, before any weight changes.
+        TrainingDiverged: when a step's loss is NaN or infinite, or more than
+            `DIVERGENCE_GROWTH` (a million) times the loss at step 0. The learning rate is
+            too large; the weights stay as they were before that step's update.
     """
     Xa, ya = _check_data(X, y)
     steps = _check_int("steps", steps, minimum=0)
@@ -105,9 +131,15 @@ def fit(
     opt = _make_optimizer(optimizer, params, lr)
     scheduler = optim.LinearLR(opt, 1.0, 0.1, steps) if schedule and steps > 0 else None
     history: History = {"loss": [], "accuracy": [], "lr": []}
-    with fast():  # no cycle collection during the loop: the engine makes no cycles
+    limit = math.inf  # DIVERGENCE_GROWTH times the first loss
+    # Overflow and NaN are checked on the loss below; NumPy need not warn about them.
+    with fast(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for k in range(steps):
             loss, accuracy = step_fn()  # forward + backward: sets every p.grad
+            if not math.isfinite(loss) or loss > limit:
+                raise TrainingDiverged(k, loss, history["loss"][0] if k else loss, lr)
+            if k == 0 and loss > 0:
+                limit = DIVERGENCE_GROWTH * loss
             history["loss"].append(loss)
             history["accuracy"].append(accuracy)
             history["lr"].append(opt.lr)
@@ -300,5 +332,7 @@ __all__ = [
     "MODES",
     "OPTIMIZERS",
     "DEFAULT_LR",
+    "DIVERGENCE_GROWTH",
     "History",
+    "TrainingDiverged",
 ]

@@ -291,8 +291,9 @@ def draw_dot(
     * Above ``max_nodes`` Values it raises ``ValueError``; pass ``max_nodes=None``
       to draw anyway.
 
-    In Jupyter the result displays inline; ``.render('graph')`` writes ``graph.svg``
-    (or the ``format`` chosen: 'png', 'pdf', ...).
+    In Jupyter the result displays inline; ``.render('graph', cleanup=True)`` writes
+    ``graph.svg`` (or the ``format`` chosen: 'png', 'pdf', ...) and nothing else (without
+    ``cleanup=True`` the DOT source ``graph`` stays behind); ``.pipe()`` returns the bytes.
     """
     graphviz = require_extra("graphviz", "viz", "draw_dot()")
     if format not in graphviz.FORMATS:

@@ -17,8 +17,12 @@ __all__ = ["plot_decision_boundary", "plot_history", "plot_neuron_lines", "decis
 
 # each class has one hue: a strong colour for its points (matplotlib's Spectral ends) and a
 # soft one for the region the model gives it, so every point should sit on its own colour
-_REGION_COLOURS = ("#f6b8bd", "#a9cfe8")  # class 0 side (score < 0), class 1 side (score > 0)
-_POINT_COLOURS = ("#d53e4f", "#3288bd")  # class 0, class 1
+_REGION_COLOURS = ("#f6b8bd", "#a9cfe8")  # the y = -1 side (score < 0), the y = +1 side
+_POINT_COLOURS = ("#d53e4f", "#3288bd")  # y = -1, y = +1
+# The legend names the classes as training sees them: the hinge loss max(0, 1 - y·score)
+# needs y = -1 or +1, and the sign of the score is the predicted class. (Data sets hand out
+# 0/1; fit and this plot read 0 as -1.)
+_CLASS_NAMES = ("y = −1", "y = +1")
 
 
 def _pyplot() -> Any:
@@ -84,7 +88,8 @@ def plot_decision_boundary(
     """Colour the plane by the side of the model's decision and draw the points on top.
 
     ``model([x0, x1])`` must return a score (a Value, or a list whose first item
-    is one); a positive score is class 1. Labels may be 0/1 or -1/+1. The grid is
+    is one); a positive score is class +1. Labels may be 0/1 or -1/+1; the legend calls
+    the classes -1 and +1, as the hinge loss and the score's sign do. The grid is
     evaluated under ``no_grad`` as one batch. The zero line is drawn dark, and the
     background is lighter where the model is less sure (small |score|).
     Returns the matplotlib ``Axes``.
@@ -120,7 +125,7 @@ def plot_decision_boundary(
             edgecolors="white",
             linewidths=0.8,
             zorder=3,
-            label=f"class {int(y[mask][0]) if mask.any() else cls}",
+            label=_CLASS_NAMES[cls],
         )
     accuracy = float(np.mean((_scores(model, X[:, 0], X[:, 1]) > 0) == positive))
     ax.set_xlim(xx.min(), xx.max())
