@@ -10,20 +10,24 @@ from pathlib import Path
 
 import pytest
 from conftest import IN_CI, require, require_program
-from test_notebooks import ROOT, _all, _assert_clean, _execute, _text
+from test_notebooks import (
+    ROOT,
+    _all,
+    _assert_clean,
+    _assert_committed_outputs_are_current,
+    _execute,
+    _text,
+)
 
 pytestmark = pytest.mark.notebook
 
 nbformat = require("nbformat")
 
 
-def test_gpt_notebook_is_committed_without_outputs() -> None:
-    nb = nbformat.read(ROOT / "gpt.ipynb", as_version=4)
-    nbformat.validate(nb)
-    code = [cell for cell in nb.cells if cell.cell_type == "code"]
-    assert len(code) >= 8
-    assert all(cell.outputs == [] and cell.execution_count is None for cell in code)
-    assert nb.metadata["kernelspec"]["name"] == "python3"
+def test_gpt_notebook_is_committed_with_its_outputs() -> None:
+    from test_notebooks import test_notebook_is_committed_with_its_outputs as check
+
+    check("gpt.ipynb")
 
 
 def test_gpt_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -36,6 +40,7 @@ def test_gpt_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     if IN_CI:  # on a machine of its own; a shared developer machine may be far slower
         assert seconds <= 60, f"gpt.ipynb took {seconds:.0f} s; the budget is 60 s"
     _assert_clean(nb)
+    _assert_committed_outputs_are_current("gpt.ipynb", nb)
     text = _text(nb)
     assert "32,033 names" in text and "vocabulary: 27 tokens" in text
     assert "4,192 parameters" in text
