@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from conftest import IN_CI, require, require_program
 from test_notebooks import (
-    ROOT,
     _all,
     _assert_clean,
     _assert_committed_outputs_are_current,
