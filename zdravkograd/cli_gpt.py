@@ -11,8 +11,8 @@ prints samples, and writes into ``--out`` (default ``./zdravkograd-out/names/``)
 * ``metrics.json``: the per-step losses, the training time in seconds, the mode, the samples
   and the fraction of samples that are not in the training data.
 
-The five files are written into a temporary folder first and moved into ``--out`` only when
-all are complete: a failed run replaces no earlier output.
+The five files are written into a temporary folder first and moved into ``--out`` together
+(``cli._Outputs``, as ``moons`` does): a failed run replaces no earlier output.
 
 ``zdravkograd sample --model DIR/model.json`` samples from a saved model.
 
@@ -25,10 +25,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import random
-import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -37,10 +34,10 @@ from zdravkograd._optional import require_extra
 from zdravkograd.cli import (
     DEFAULT_OUT,
     CLIError,
-    _int,
+    _Outputs,
     _positive,
     _positive_int,
-    _prepare_out_dir,
+    _seed,
     _usage_error,
 )
 
@@ -74,7 +71,7 @@ def add_commands(sub: Any) -> None:
     names.add_argument(
         "--batch", type=_positive_int, default=16, help="names per step in batched mode (16)"
     )
-    names.add_argument("--seed", type=_int, default=42, help="seed for order, weights, samples")
+    names.add_argument("--seed", type=_seed, default=42, help="seed for order, weights, samples")
     names.add_argument(
         "--out", type=Path, default=NAMES_OUT, help=f"output folder (./{NAMES_OUT}/)"
     )
@@ -83,7 +80,7 @@ def add_commands(sub: Any) -> None:
         "--temperature", type=_positive, default=0.5, help="sampling temperature > 0 (0.5)"
     )
     names.add_argument(
-        "--block-size", type=_int, default=16, help="the longest context, in tokens (16)"
+        "--block-size", type=_block_size, default=16, help="the longest context, in tokens (16)"
     )
     names.add_argument(
         "--text", type=Path, default=None, help="a UTF-8 text file, one document per line"
@@ -100,8 +97,20 @@ def add_commands(sub: Any) -> None:
     sample.add_argument("--samples", type=_positive_int, default=20, help="how many (20)")
     sample.add_argument("--temperature", type=_positive, default=0.5, help="> 0 (0.5)")
     sample.add_argument("--prefix", default="", help="the start every sample continues")
-    sample.add_argument("--seed", type=_int, default=42, help="seed for sampling (42)")
+    sample.add_argument("--seed", type=_seed, default=42, help="seed for sampling (42)")
     sample.set_defaults(func=cmd_sample)
+
+
+def _block_size(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if n < 2:
+        raise argparse.ArgumentTypeError(
+            f"must be at least 2 (a BOS token and one letter), got {text!r}"
+        )
+    return n
 
 
 # ---------------------------------------------------------------------- names
@@ -113,8 +122,6 @@ def cmd_names(args: argparse.Namespace) -> int:
     from zdravkograd.gpt_train import train_gpt
     from zdravkograd.transformer import GPT
 
-    if args.block_size < 2:
-        _usage_error("names", f"argument --block-size: must be at least 2, got {args.block_size}")
     tqdm = require_extra("tqdm", "cli", "The progress bar of 'zdravkograd names'").tqdm
     require_extra("matplotlib", "viz", "The pictures of 'zdravkograd names'")
     if args.text is None:
@@ -123,7 +130,7 @@ def cmd_names(args: argparse.Namespace) -> int:
     else:
         docs = _read_documents(args.text)
         source = str(args.text)
-    out = _prepare_out_dir(args.out)
+    outputs = _Outputs(args.out, OUTPUTS)  # checks the folder now, writes nothing yet
     tokenizer = data.CharTokenizer.from_documents(docs)
     rng = random.Random(args.seed)
     order = list(docs)
@@ -167,9 +174,13 @@ def cmd_names(args: argparse.Namespace) -> int:
         "temperature": args.temperature,
         "data": source,
     }
-    _write_outputs(out, model, tokenizer, losses, samples, metrics)
-    for name in OUTPUTS:
-        print(f"wrote {out / name}")
+    with outputs:  # written into a temporary folder, then moved into --out together
+        outputs.staged("model.json").write_text(_model_json(model, tokenizer), "utf-8")
+        outputs.staged("samples.txt").write_text("".join(s + "\n" for s in samples), "utf-8")
+        outputs.staged("metrics.json").write_text(json.dumps(metrics, indent=1), "utf-8")
+        _loss_png(outputs.staged("loss.png"), losses)
+        _attention_png(outputs.staged("attention.png"), model, tokenizer, samples[0])
+        outputs.commit()
     return 0
 
 
@@ -193,28 +204,6 @@ def _sample(model: Any, tokenizer: Any, n: int, temperature: float, prefix: str,
         ids = model.generate(start, model.block_size, temperature, rng=rng, stop=tokenizer.bos)
         out.append(prefix + tokenizer.decode(ids))
     return out
-
-
-def _write_outputs(
-    out: Path, model: Any, tokenizer: Any, losses: list, samples: list, metrics: dict
-) -> None:
-    """Write the five files into a temporary folder beside ``out``, then move them in."""
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.resolve().parent))
-    try:
-        try:
-            (tmp / "model.json").write_text(_model_json(model, tokenizer), encoding="utf-8")
-            (tmp / "samples.txt").write_text("".join(s + "\n" for s in samples), "utf-8")
-            (tmp / "metrics.json").write_text(json.dumps(metrics, indent=1), encoding="utf-8")
-            _loss_png(tmp / "loss.png", losses)
-            _attention_png(tmp / "attention.png", model, tokenizer, samples[0])
-            for name in OUTPUTS:
-                os.chmod(tmp / name, 0o644)
-                os.replace(tmp / name, out / name)
-        except OSError as exc:
-            reason = exc.strerror or exc
-            raise CLIError(f"cannot write the outputs into '{out}': {reason}") from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _model_json(model: Any, tokenizer: Any) -> str:
