@@ -80,6 +80,8 @@ def test_wheel_holds_the_whole_package_and_its_metadata(dist):
     for path in (ROOT / "zdravkograd").rglob("*.py"):
         assert str(path.relative_to(ROOT)) in names, path
     assert "zdravkograd/py.typed" in names
+    # the names data set ships inside the package, with its provenance note
+    assert {"zdravkograd/datasets/names.txt", "zdravkograd/datasets/README.md"} <= names
     assert not any(n.startswith(("tests/", "docs/")) for n in names)
     assert "zdravkograd = zdravkograd.cli:main" in entry_points
     requires = [line for line in meta.splitlines() if line.startswith("Requires-Dist:")]
