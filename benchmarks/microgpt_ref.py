@@ -11,8 +11,6 @@ in ``weights``.
 import math
 import sys
 
-sys.setrecursionlimit(100_000)
-
 
 class V:
     __slots__ = ("data", "grad", "kids", "locs")
@@ -62,7 +60,12 @@ class V:
                     visit(c)
                 order.append(v)
 
-        visit(self)
+        limit = sys.getrecursionlimit()  # the graph is a few hundred nodes deep
+        sys.setrecursionlimit(max(limit, 10_000))
+        try:
+            visit(self)
+        finally:
+            sys.setrecursionlimit(limit)
         self.grad = 1.0
         for v in reversed(order):
             for c, local in zip(v.kids, v.locs):
