@@ -208,6 +208,7 @@ def test_embedding_and_attention_equal_torch():
     np.testing.assert_array_equal(rows, twin.weight.detach()[[1, 4, 1]])
 
     attn = nn.CausalSelfAttention(8, 2, rng=random.Random(1))
+    attn.keep_attention = True
     rng = random.Random(2)
     xs = [[Value(rng.uniform(-1, 1)) for _ in range(8)] for _ in range(4)]
     out = attn(xs)

@@ -241,11 +241,13 @@ def _attention_png(path: Path, model: Any, tokenizer: Any, name: str) -> None:
     attn = model.blocks[0].attn
     rows: list[list[list[float]]] = [[] for _ in range(attn.n_head)]  # head -> query -> key
     cache = KVCache(len(model.blocks))
+    attn.keep_attention = True
     with no_grad():
         for pos, token in enumerate(tokens):
             model.step(token, pos, cache)
             for head, weights in enumerate(attn.last_attention):
                 rows[head].append(weights + [float("nan")] * (len(tokens) - len(weights)))
+    attn.keep_attention = False
     labels = ["BOS", *tokenizer.decode(tokens)]
     fig = Figure(figsize=(3.2 * attn.n_head, 3.6))
     for head, matrix in enumerate(rows):

@@ -305,11 +305,19 @@ class CausalSelfAttention(Module):
         self.wk = _matrix(n_embd, n_embd, std, gen)
         self.wv = _matrix(n_embd, n_embd, std, gen)
         self.wo = _matrix(n_embd, n_embd, std, gen)
-        self.last_attention: list[list[float]] = []  # per head, the weights of the last step
+        self.keep_attention = False  # keep each step's weights for last_attention
+        self._weights: list[Vector] = []  # per head, the attention weights of the last step
 
     @property
     def n_embd(self) -> int:
         return len(self.wq)
+
+    @property
+    def last_attention(self) -> list[list[float]]:
+        """Per head, the attention weights of the last position, one per position attended
+        to (for a batch, the first sequence's). Set ``keep_attention = True`` first: kept
+        only on request, as the weights hold on to that position's graph."""
+        return [[_first(w.data) for w in weights] for weights in self._weights]
 
     def forward(self, xs: Sequence[Sequence[Value]]) -> list[Vector]:
         """A whole sequence (a list of vectors), each position attending to those before it."""
@@ -326,14 +334,16 @@ class CausalSelfAttention(Module):
         hd = self.n_embd // self.n_head
         scale = 1.0 / math.sqrt(hd)
         out: Vector = []
-        self.last_attention = []
+        kept = []
         for h in range(0, self.n_embd, hd):
             qh = q[h : h + hd]
             scores = [dot(qh, k[h : h + hd]) * scale for k in keys]
             weights = softmax(scores)
-            self.last_attention.append([_first(w.data) for w in weights])
+            kept.append(weights)
             for j in range(h, h + hd):
                 out.append(dot(weights, [v[j] for v in values]))
+        if self.keep_attention:  # the Values (their graph too) until the next step
+            self._weights = kept
         return matvec(self.wo, out)
 
     def _config(self) -> dict[str, Any]:
