@@ -92,9 +92,10 @@ class Embedding(Module):
     """A lookup table: ``emb(i)`` is row ``i`` of ``weight`` (``num_embeddings`` rows of
     ``embedding_dim`` Values), as ``torch.nn.Embedding``.
 
-    ``i`` is an int, or a 1-D integer array holding one id per sequence of a batch; then each
-    output Value holds one number per sequence. Weights are drawn from N(0, std^2) (PyTorch's
-    default std is 1).
+    ``i`` is an int; or a 1-D integer array holding one id per sequence of a batch, and then
+    each output Value holds one number per sequence; or a one-hot vector (a list of
+    ``num_embeddings`` Values, 1 at the id), the form compiled programs use. Weights are drawn
+    from N(0, std^2) (PyTorch's default std is 1).
     """
 
     def __init__(
