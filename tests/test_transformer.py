@@ -275,3 +275,18 @@ def test_bad_arguments_raise_clear_errors():
         nn.RMSNorm(4)([Value(1.0)] * 3)
     with pytest.raises(ValueError, match="eps must be"):
         nn.LayerNorm(3, eps=-1.0)
+
+
+def test_a_one_hot_lookup_is_the_row_exactly_and_routes_the_gradient():
+    emb = nn.Embedding(5, 3, rng=random.Random(6))
+    one_hot = [Value(1.0 if i == 2 else 0.0) for i in range(5)]
+    rows = emb(one_hot)
+    assert [v.data for v in rows] == [w.data for w in emb.weight[2]]
+    sum(rows[1:], rows[0]).backward()
+    assert [w.grad for w in emb.weight[2]] == [1.0, 1.0, 1.0]
+    assert all(w.grad == 0.0 for i, row in enumerate(emb.weight) if i != 2 for w in row)
+    columns = [Value(np.array([1.0 if i == j else 0.0 for j in (4, 0, 4)])) for i in range(5)]
+    batch = emb(columns)  # three sequences: ids 4, 0, 4
+    np.testing.assert_array_equal(batch[1].data, [emb.weight[k][1].data for k in (4, 0, 4)])
+    with pytest.raises(ValueError, match="needs 5 entries, got 2"):
+        emb([Value(1.0), Value(0.0)])
