@@ -61,3 +61,19 @@ def test_a_compiled_batch_gives_the_mean_of_the_per_name_losses_and_gradients():
     eager = small(2)
     value = eager.loss(*pad_batch(DOCS[:4], TOK.bos))
     assert abs(value.data - batch_loss) < 1e-12
+
+
+def test_the_array_adam_updates_the_weights_bit_for_bit_as_optim_adam():
+    from zdravkograd.gpt_train import _ArrayAdam
+    from zdravkograd.optim import Adam
+
+    a, b = small(5), small(5)
+    opt_a = Adam(a.parameters(), lr=0.01, betas=(0.85, 0.99), eps=1e-8)
+    opt_b = _ArrayAdam(b.parameters(), lr=0.01, betas=(0.85, 0.99), eps=1e-8)
+    for step, doc in enumerate(DOCS * 2):
+        for model, opt in ((a, opt_a), (b, opt_b)):
+            model.zero_grad()
+            model.loss(doc).backward()
+            opt.lr = 0.01 * (1 - step / 20)
+            opt.step()
+        assert a.state_dict() == b.state_dict(), step

@@ -23,6 +23,7 @@ All run inside ``fast()`` (the engine makes no reference cycles; see ``docs/spee
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -82,7 +83,7 @@ def train_gpt(
         return []
     compiled = mode == "compiled" if compiled is None else compiled
     params = model.parameters()
-    optimizer = Adam(params, lr=lr, betas=betas, eps=eps)
+    optimizer = _ArrayAdam(params, lr=lr, betas=betas, eps=eps)
     schedule = LinearLR(optimizer, start_factor=1.0, end_factor=0.0, total_iters=steps)
     pad = docs[0][0]  # the BOS id
     if compiled and programs is None:
@@ -114,6 +115,34 @@ def train_gpt(
             if callback is not None:
                 callback(step, losses[-1])
     return losses
+
+
+class _ArrayAdam(Adam):
+    """``optim.Adam`` (no weight decay) with its loop over the parameters done by NumPy.
+
+    Why: a compiled step of this model takes about 15 ms, and ``Adam.step``'s Python loop
+    over 4,192 parameters takes 10 ms more. Here the same arithmetic runs on arrays, element
+    by element in the same order (IEEE ``+ - * /`` and ``sqrt`` round the same way in
+    NumPy), so the weights come out bit for bit as ``Adam.step`` leaves them (a test checks).
+    """
+
+    def __init__(self, params: Sequence[Any], **kwargs: Any) -> None:
+        super().__init__(params, **kwargs)
+        self._m = np.zeros(len(self.params))
+        self._v = np.zeros(len(self.params))
+
+    def step(self) -> None:
+        self.steps += 1
+        t, b1, b2, n = self.steps, self.betas[0], self.betas[1], len(self.params)
+        step_size = self.lr / (1.0 - b1**t)
+        sqrt_bc2 = math.sqrt(1.0 - b2**t)
+        g = np.fromiter((float(p.grad) for p in self.params), np.float64, n)
+        data = np.fromiter((p.data for p in self.params), np.float64, n)
+        self._m += (g - self._m) * (1.0 - b1)
+        self._v = self._v * b2 + (1.0 - b2) * g * g
+        data -= step_size * (self._m / (np.sqrt(self._v) / sqrt_bc2 + self.eps))
+        for p, x in zip(self.params, data.tolist()):
+            p.data = x
 
 
 # --------------------------------------------------------------- compiled steps
