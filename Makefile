@@ -10,7 +10,7 @@ DEMO_STAMP := $(VENV)/.installed-demo
 STAMP := $(VENV)/.installed-dev
 
 .PHONY: demo how-to-run test lint typecheck pytest system-deps system-deps-graphviz venv \
-	venv-demo images bench docs clean notebooks mutants
+	venv-demo images bench bench-digits docs clean notebooks mutants
 
 demo: venv-demo system-deps-graphviz
 	$(VENV)/bin/zdravkograd moons
@@ -82,6 +82,11 @@ docs: venv
 bench: venv
 	$(PY) benchmarks/bench.py
 	$(PY) benchmarks/gpt_bench.py --markdown docs/gpt-benchmarks.md
+	$(PY) benchmarks/lab_frames.py
+
+# `zdravkograd digits` with its defaults, timed in fresh processes (wall and CPU time).
+bench-digits: venv
+	$(PY) benchmarks/digits.py
 
 # Mutation testing: apply each one-line bug of scripts/mutants.toml to a temporary copy of
 # the tree and check that its tests fail. Slow (pytest once per mutant): not in `make test`.

@@ -1,6 +1,6 @@
 """Draw docs/img/gpt_position.svg: one position's loss of microgpt's GPT, folded by module.
 
-    python scripts/make_gpt_images.py [OUT_DIR]     (default docs/img)
+python scripts/make_gpt_images.py [OUT_DIR]     (default docs/img)
 """
 
 from __future__ import annotations

@@ -297,7 +297,7 @@ def test_version():
         (("moons", "--seed", "99999999999"), ["--seed", "from 0 to 4294967295"]),
         (("moons", "--samples", "1"), ["--samples", "at least 2"]),
         (("predict", "0.5"), ["--model"]),
-        (("predict", "--model", "m.json"), ["the following arguments are required: X"]),
+        (("predict", "--model", "m.json"), ["give the input numbers X ..., or --csv FILE"]),
         (("predict", "--model", "m.json", "zero"), ["expected a number, got 'zero'"]),
         (("graph", "--format", "pdf"), ["--format", "invalid choice"]),
         (("graph", "--input", "1", "2"), ["--model and --input go together"]),

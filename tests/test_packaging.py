@@ -82,12 +82,14 @@ def test_wheel_holds_the_whole_package_and_its_metadata(dist):
     assert "zdravkograd/py.typed" in names
     # the names data set ships inside the package, with its provenance note
     assert {"zdravkograd/datasets/names.txt", "zdravkograd/datasets/README.md"} <= names
+    for asset in ("index.html", "lab.js", "lab.css"):  # the lab's page, as package data
+        assert f"zdravkograd/lab/assets/{asset}" in names, asset
     assert not any(n.startswith(("tests/", "docs/")) for n in names)
     assert "zdravkograd = zdravkograd.cli:main" in entry_points
     requires = [line for line in meta.splitlines() if line.startswith("Requires-Dist:")]
     core = [r for r in requires if "extra ==" not in r]
     assert len(core) == 1 and "numpy" in core[0], core
-    for extra in ("viz", "data", "cli", "torch"):
+    for extra in ("viz", "data", "cli", "torch", "lab"):
         assert f"Provides-Extra: {extra}" in meta
     # The MIT licence: declared, and its text shipped inside the wheel.
     assert "License-Expression: MIT" in meta

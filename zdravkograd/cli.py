@@ -7,7 +7,12 @@ Commands:
   viewer into ``--out``.
 * ``zdravkograd graph``: draw a computation graph (the tanh-neuron example, or a saved model
   for one input) as SVG or PNG.
-* ``zdravkograd predict --model model.json X1 X2``: print a saved model's score.
+* ``zdravkograd predict --model model.json X1 X2``: print a saved model's score (or, for a
+  model from ``train``/``digits``, its answer); ``--csv NEW.csv`` predicts every row.
+* ``zdravkograd digits`` and ``zdravkograd train FILE.csv --target COLUMN``: real data
+  (``zdravkograd.cli_data``).
+* ``zdravkograd lab``: the lab, a local web page that trains a network live
+  (``zdravkograd.lab``).
 * ``zdravkograd bench``: the benchmark suite (``zdravkograd.bench``).
 * ``zdravkograd names`` / ``zdravkograd sample``: train a character-level GPT on names and
   sample from it (``zdravkograd.cli_gpt``).
@@ -207,13 +212,22 @@ def build_parser() -> argparse.ArgumentParser:
         "moons model, a score > 0 means class +1 (y = +1), < 0 class -1.",
     )
     predict.add_argument("--model", type=Path, required=True, help="a model.json saved by moons")
-    predict.add_argument("input", type=_finite, nargs="+", metavar="X", help="the input numbers")
+    predict.add_argument("input", type=_finite, nargs="*", metavar="X", help="the input numbers")
     predict.set_defaults(func=cmd_predict)
     _accept_negative_numbers(predict)
 
     from zdravkograd.cli_gpt import add_commands as add_gpt_commands
 
     add_gpt_commands(sub)  # names, sample
+
+    from zdravkograd import cli_data
+
+    cli_data.add_predict_arguments(predict)
+    cli_data.add_commands(sub)
+
+    from zdravkograd.lab.cli import add_parser as add_lab_parser
+
+    add_lab_parser(sub)
 
     sub.add_parser(
         "bench",
@@ -344,6 +358,11 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     """``zdravkograd predict``: print the score (a float) of a saved model for one input."""
+    from zdravkograd import cli_data
+
+    handled = cli_data.cmd_predict(args)  # --csv, and models saved with their preprocessing
+    if handled is not None:
+        return handled
     model = _load_model(args.model)
     _print(repr(float(_score(model, args.input, "predict").data)))
     return 0

@@ -178,14 +178,22 @@ def _build(arch: dict[str, Any]) -> nn.Module:
     return cls(**kwargs)
 
 
-def dumps(model: nn.Module) -> str:
-    """The JSON text ``save`` writes."""
-    doc = {
+def dumps(model: nn.Module, preprocessing: dict[str, Any] | None = None) -> str:
+    """The JSON text ``save`` writes.
+
+    ``preprocessing`` (optional, JSON-safe) is stored as the file's ``"preprocessing"``
+    field: what ``zdravkograd train`` needs around the network (feature columns and their
+    scaling, class labels); see ``zdravkograd.table``. Readers that do not know the field
+    ignore it, so the format version stays 1.
+    """
+    doc: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "architecture": architecture(model),
         "weights": dict(model.state_dict()),
     }
+    if preprocessing is not None:
+        doc["preprocessing"] = preprocessing
     return json.dumps(doc, indent=1)
 
 
@@ -196,13 +204,13 @@ def _umask() -> int:
     return mask
 
 
-def save(model: nn.Module, path: Any) -> None:
+def save(model: nn.Module, path: Any, preprocessing: dict[str, Any] | None = None) -> None:
     """Write ``model`` to ``path`` as JSON, atomically (temporary file + ``os.replace``).
 
     A custom Module (not one of ``ARCHITECTURES``) is saved with ``"architecture": null``;
-    load it back with ``load(path, model=an_instance)``.
+    load it back with ``load(path, model=an_instance)``. ``preprocessing``: see ``dumps``.
     """
-    text = dumps(model)  # any error here happens before a file is touched
+    text = dumps(model, preprocessing)  # any error here happens before a file is touched
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     tmp = None

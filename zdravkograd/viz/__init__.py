@@ -5,6 +5,12 @@ when a function that draws is called (``pip install "zdravkograd[viz]"``).
 """
 
 from zdravkograd.trace import BackwardTrace, trace_backward
+from zdravkograd.viz.evaluation import (
+    plot_confusion_matrix,
+    plot_images,
+    plot_learning_curves,
+    plot_predictions,
+)
 from zdravkograd.viz.explain import Explanation, explain
 from zdravkograd.viz.graph import draw_dot
 from zdravkograd.viz.modules import ModuleGroups, module_groups
@@ -23,4 +29,8 @@ __all__ = [
     "plot_decision_boundary",
     "plot_history",
     "plot_neuron_lines",
+    "plot_learning_curves",
+    "plot_confusion_matrix",
+    "plot_images",
+    "plot_predictions",
 ]
