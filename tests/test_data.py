@@ -125,8 +125,10 @@ def test_batches_cover_every_sample_once():
     assert same == [b[1].tolist() for b in got]
     ordered = [b[1].tolist() for b in data.batches(X, y, 4, shuffle=False)]
     assert ordered == [[0, 1, 2, 3], [4, 5, 6]]
-    with pytest.raises(ValueError, match="batch_size"):
+    with pytest.raises(ValueError, match="batch_size must be at least 1, got 0"):
         data.batches(X, y, 0)  # raised at the call, not at the first next()
+    with pytest.raises(TypeError, match="batch_size must be an int, got float"):
+        data.batches(X, y, 2.0)
     with pytest.raises(TypeError, match="rng must be"):
         data.batches(X, y, 2, rng="seed")
 

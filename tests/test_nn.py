@@ -360,18 +360,24 @@ def test_mlp_activation_keeps_last_layer_linear():
 
 
 def test_bad_arguments_raise_clear_errors():
-    with pytest.raises(ValueError, match="unknown activation 'gelu'"):
+    with pytest.raises(ValueError, match="activation must be one of 'relu', .*; got 'gelu'"):
         MLP(2, [3, 1], activation="gelu")
-    with pytest.raises(ValueError, match="unknown init 'zeros'"):
+    with pytest.raises(ValueError, match="init must be one of 'uniform', .*; got 'zeros'"):
         Neuron(2, init="zeros")
+    with pytest.raises(TypeError, match="activation must be a string"):
+        Neuron(2, activation=None)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="rng must be a random.Random"):
         MLP(2, [1], rng=np.random.default_rng(0))
     with pytest.raises(TypeError, match="nouts must be a non-empty list"):
         MLP(2, 16)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="nouts\\[1\\] must be at least 1"):
         MLP(2, [3, 0])
-    with pytest.raises(TypeError, match="nin must be an int"):
+    with pytest.raises(TypeError, match="nin must be an int, got float: 2.5"):
         Neuron(2.5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="nout must be an int, got bool"):
+        Layer(2, True)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="mode must be a bool, got int"):
+        MLP(2, [1]).train(1)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="argument 1 is int"):
         Sequential(ReLU(), 3)  # type: ignore[arg-type]
 

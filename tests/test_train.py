@@ -251,22 +251,24 @@ def test_scores_and_accuracy_match_the_eager_model():
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("kwargs", "error", "message"),
     [
-        ({"steps": -1}, "steps must be an integer"),
-        ({"steps": 2.5}, "steps must be an integer"),
-        ({"optimizer": "rmsprop"}, "optimizer must be one of"),
-        ({"lr": 0.0}, "lr must be a finite number > 0"),
-        ({"lr": float("nan")}, "lr must be a finite number > 0"),
-        ({"alpha": -1.0}, "alpha must be >= 0"),
-        ({"mode": "gpu"}, "mode must be one of"),
+        ({"steps": -1}, ValueError, "steps must be at least 0, got -1"),
+        ({"steps": 2.5}, TypeError, "steps must be an int, got float"),
+        ({"steps": True}, TypeError, "steps must be an int, got bool"),
+        ({"optimizer": "rmsprop"}, ValueError, "optimizer must be one of 'sgd', 'adam'"),
+        ({"lr": 0.0}, ValueError, "lr must be a finite number > 0"),
+        ({"lr": float("nan")}, ValueError, "lr must be a finite number > 0"),
+        ({"lr": "0.1"}, TypeError, "lr must be a number, got str"),
+        ({"alpha": -1.0}, ValueError, "alpha must be a finite number >= 0"),
+        ({"mode": "gpu"}, ValueError, "mode must be one of 'scalar', 'batched', 'compiled'"),
     ],
 )
-def test_bad_arguments_raise_before_any_weight_changes(kwargs, message):
+def test_bad_arguments_raise_before_any_weight_changes(kwargs, error, message):
     X, y = moons(10)
     m = model()
     before = weights(m)
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(error, match=message):
         fit(m, X, y, **kwargs)
     assert weights(m) == before
 
@@ -432,7 +434,7 @@ def test_mse_fit_learns_a_line():
     ("kwargs", "message"),
     [
         ({"loss": "hinge2"}, "loss must be one of"),
-        ({"batch_size": 0}, "batch_size must be an integer >= 1"),
+        ({"batch_size": 0}, "batch_size must be at least 1, got 0"),
         ({"validation": ([[0.0, 1.0]],)}, "validation must be a pair"),
         ({"validation": ([[0.0, 1.0, 2.0]], [0])}, "X_val has 3 columns but X has 2"),
         ({"validation": ([[0.0, 1.0]], [5])}, "y holds class 5 but the model has 3 outputs"),

@@ -13,7 +13,8 @@ Commands:
   (``zdravkograd.cli_data``).
 * ``zdravkograd lab``: the lab, a local web page that trains a network live
   (``zdravkograd.lab``).
-* ``zdravkograd bench``: the benchmark suite (``zdravkograd.bench``).
+* ``zdravkograd bench``: time zdravkograd's own modes on one training step
+  (``zdravkograd.bench``; the comparison with other libraries is ``make bench``).
 * ``zdravkograd names`` / ``zdravkograd sample``: train a character-level GPT on names and
   sample from it (``zdravkograd.cli_gpt``).
 
@@ -47,12 +48,11 @@ from typing import Any, NoReturn
 import zdravkograd
 from zdravkograd._optional import require_extra
 from zdravkograd.engine import Value
-from zdravkograd.examples import TANH_NEURON, tanh_neuron
+from zdravkograd.examples import tanh_neuron
+from zdravkograd.nn import ACTIVATION_MODULES
 
 DEFAULT_OUT = "zdravkograd-out"
-ACTIVATIONS = ("relu", "tanh", "sigmoid")
-NEURON_EXAMPLE = TANH_NEURON
-"""The tanh neuron of ``zdravkograd graph`` (micrograd's lecture example): o = tanh(x·w + b)."""
+ACTIVATIONS = tuple(ACTIVATION_MODULES)  # the hidden activations: nn's, all but 'linear'
 
 
 # A negative number, in any notation float() reads: argparse alone takes -1e3 for an option.
@@ -231,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser(
         "bench",
-        help="run the benchmark suite (see 'zdravkograd bench --help')",
+        help="time zdravkograd's modes on one training step (see 'zdravkograd bench --help')",
         add_help=False,
     )
     return parser
@@ -369,16 +369,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(argv: Sequence[str]) -> int:
-    """``zdravkograd bench ARGS``: hand ARGS to ``zdravkograd.bench.main``."""
+    """``zdravkograd bench ARGS``: hand ARGS to ``zdravkograd.bench.main`` (its own parser,
+    with the same one-line usage errors)."""
     from zdravkograd import bench
 
-    # bench.main has its own argparse parser: give its usage errors our one-line form too.
-    original = argparse.ArgumentParser.error
-    setattr(argparse.ArgumentParser, "error", _Parser.error)  # noqa: B010 (mypy: a method)
-    try:
-        return int(bench.main(list(argv)) or 0)
-    finally:
-        setattr(argparse.ArgumentParser, "error", original)  # noqa: B010
+    return int(bench.main(list(argv)) or 0)
 
 
 # ---------------------------------------------------------------------- helpers

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from zdravkograd.cli import (
+    ACTIVATIONS,
     DEFAULT_OUT,
     CLIError,
     _finite,
@@ -93,7 +94,7 @@ def _common(p: argparse.ArgumentParser, defaults: dict[str, Any], out: str) -> N
     )
     p.add_argument(
         "--activation",
-        choices=("relu", "tanh", "sigmoid"),
+        choices=ACTIVATIONS,
         default=defaults["activation"],
         help=f"hidden activation ({defaults['activation']})",
     )

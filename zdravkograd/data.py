@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from zdravkograd._checks import check_int
 from zdravkograd._optional import require_extra
 
 
@@ -39,11 +40,7 @@ def _sklearn_datasets() -> Any:
 
 
 def _check_n(n_samples: Any) -> int:
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)):
-        raise TypeError(f"n_samples must be an int, got {type(n_samples).__name__}")
-    if n_samples < 1:
-        raise ValueError(f"n_samples must be at least 1, got {n_samples}")
-    return int(n_samples)
+    return check_int("n_samples", n_samples, minimum=1)
 
 
 def _out(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -96,8 +93,7 @@ def spiral(
     Gaussian noise of standard deviation ``noise`` (in radians).
     """
     n = _check_n(n_samples)
-    if isinstance(classes, bool) or not isinstance(classes, int) or classes < 1:
-        raise ValueError(f"classes must be an int >= 1, got {classes!r}")
+    classes = check_int("classes", classes, minimum=1)
     rng = np.random.default_rng(seed)
     y = np.arange(n, dtype=np.int64) % classes
     y.sort()
@@ -347,8 +343,7 @@ def batches(
     X, y = np.asarray(X), np.asarray(y)
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
+    batch_size = check_int("batch_size", batch_size, minimum=1)
     order = _generator(rng).permutation(len(X)) if shuffle else np.arange(len(X))
     return _batches(X, y, order, batch_size)  # checked above, at call time
 

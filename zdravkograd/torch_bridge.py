@@ -24,8 +24,6 @@ from typing import Any
 from zdravkograd import nn, transformer
 from zdravkograd._optional import require_extra
 
-_TORCH_ACT = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid"}
-
 
 def _torch() -> Any:
     return require_extra("torch", "torch", "zdravkograd.torch_bridge")
@@ -54,7 +52,7 @@ def _parts(model: nn.Module) -> list[tuple[nn.Layer, str]]:
                 parts.append((m, m.activation))
             elif isinstance(m, nn.Linear):
                 parts.append((m, "linear"))
-            elif isinstance(m, (nn.ReLU, nn.Tanh, nn.Sigmoid)):
+            elif type(m) in nn.ACTIVATION_MODULES.values():
                 parts.append((m, "module"))  # type: ignore[arg-type]
             else:
                 raise TypeError(f"to_torch: cannot convert layer {i}: {type(m).__name__}")
@@ -75,7 +73,8 @@ def to_torch(model: nn.Module) -> Any:
             continue
         layers.append(_linear_to_torch(torch, part))
         if act != "linear":
-            layers.append(getattr(torch.nn, _TORCH_ACT[act])())
+            # torch.nn names its activation classes as nn does: ReLU, Tanh, Sigmoid
+            layers.append(getattr(torch.nn, nn.ACTIVATION_MODULES[act].__name__)())
     return torch.nn.Sequential(*layers)
 
 
@@ -102,7 +101,7 @@ def from_torch(seq: Any) -> nn.Module:
         return twin
     if not isinstance(seq, torch.nn.Sequential):
         raise TypeError(f"from_torch takes a torch.nn.Sequential, got {type(seq).__name__}")
-    names = {torch.nn.ReLU: "relu", torch.nn.Tanh: "tanh", torch.nn.Sigmoid: "sigmoid"}
+    names = {getattr(torch.nn, m.__name__): a for a, m in nn.ACTIVATION_MODULES.items()}
     kinds: list[str] = []
     for i, m in enumerate(seq):
         if isinstance(m, torch.nn.Linear):
@@ -124,9 +123,9 @@ def from_torch(seq: Any) -> nn.Module:
         elif type(m) in names:
             kinds.append(names[type(m)])
         else:
+            known = ", ".join(m.__name__ for m in nn.ACTIVATION_MODULES.values())
             raise TypeError(
-                f"from_torch: layer {i} is {type(m).__name__}; only Linear, ReLU, Tanh "
-                f"and Sigmoid are supported"
+                f"from_torch: layer {i} is {type(m).__name__}; only Linear, {known} are supported"
             )
     if not kinds:
         raise TypeError("from_torch: the Sequential is empty")
@@ -160,7 +159,7 @@ def from_torch(seq: Any) -> nn.Module:
             _copy_into(lin, m)
             mods.append(lin)
         else:
-            mods.append({"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}[kind]())
+            mods.append(nn.ACTIVATION_MODULES[kind]())
     return nn.Sequential(*mods)
 
 

@@ -42,6 +42,7 @@ import numpy as np
 
 import zdravkograd
 from zdravkograd import losses, optim
+from zdravkograd._checks import check_choice, check_int, check_number
 from zdravkograd.engine import Value, no_grad
 from zdravkograd.fast import fast
 
@@ -80,8 +81,9 @@ class TrainingDiverged(FloatingPointError):
 
 
 def best_mode() -> str:
-    """The fastest exact mode this installation offers: `'compiled'` if available."""
-    return "compiled" if hasattr(zdravkograd, "compile_step") else "batched"
+    """The mode `mode='auto'` picks: `'compiled'`, the fastest, with the same numbers as
+    `'batched'`."""
+    return "compiled"
 
 
 def fit(
@@ -135,27 +137,22 @@ def fit(
         draws it; `zdravkograd.viz.plot_learning_curves` adds the validation curves.
 
     Raises:
-        ValueError: for a bad argument, before any weight changes.
+        TypeError: for an argument of the wrong type, before any weight changes.
+        ValueError: for a bad value or bad data, before any weight changes.
         TrainingDiverged: when a step's loss is NaN or infinite, or more than
             `DIVERGENCE_GROWTH` (a million) times the loss at step 0. The learning rate is
             too large; the weights stay as they were before that step's update.
     """
-    if loss not in LOSSES:
-        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    check_choice("loss", loss, LOSSES)
     Xa, ya = _check_data(X, y) if loss == "hinge" else _check_task_data(X, y, loss)
-    steps = _check_int("steps", steps, minimum=0)
+    steps = check_int("steps", steps, minimum=0)
     if batch_size is not None:
-        batch_size = min(_check_int("batch_size", batch_size, minimum=1), len(Xa))
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
-    lr = DEFAULT_LR[optimizer] if lr is None else lr
-    _check_float("lr", lr, positive=True)
-    _check_float("alpha", alpha, positive=False)
-    if alpha < 0:
-        raise ValueError(f"alpha must be >= 0, got {alpha!r}")
+        batch_size = min(check_int("batch_size", batch_size, minimum=1), len(Xa))
+    check_choice("optimizer", optimizer, OPTIMIZERS)
+    lr = check_number("lr", DEFAULT_LR[optimizer] if lr is None else lr, positive=True)
+    alpha = check_number("alpha", alpha, minimum=0)
+    mode = check_choice("mode", mode, (*MODES, "auto"))
     mode = best_mode() if mode == "auto" else mode
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES} or 'auto', got {mode!r}")
     params = list(model.parameters())
     if not params:
         raise ValueError("the model has no parameters to train")
@@ -220,8 +217,7 @@ def svm_loss(model: Any, X: Any, y: Any, alpha: float = 1e-4, mode: str = "batch
     one graph whose nodes hold a column per sample. Both give the same number.
     """
     Xa, ya = _check_data(X, y)
-    if mode not in ("scalar", "batched"):
-        raise ValueError(f"svm_loss mode must be 'scalar' or 'batched', got {mode!r}")
+    check_choice("mode", mode, ("scalar", "batched"))
     return _objective(model, Xa, ya, alpha, mode)[0]
 
 
@@ -570,19 +566,6 @@ def _check_data(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     elif not labels <= {-1.0, 1.0}:
         raise ValueError(f"y must hold labels in {{0, 1}} or {{-1, 1}}, got {sorted(labels)}")
     return Xa, ya
-
-
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_float(name: str, value: Any, positive: bool) -> None:
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if not ok or not math.isfinite(value) or (positive and value <= 0):
-        what = "a finite number > 0" if positive else "a finite number"
-        raise ValueError(f"{name} must be {what}, got {value!r}")
 
 
 __all__ = [

@@ -34,9 +34,11 @@ from typing import Any
 
 import numpy as np
 
+from zdravkograd import serialization
+from zdravkograd._checks import check_int, check_number, check_rng
 from zdravkograd.engine import Value, no_grad
 from zdravkograd.losses import logsumexp, softmax
-from zdravkograd.nn import Module, _check_int, _check_rng
+from zdravkograd.nn import Module
 
 Vector = list[Value]
 Matrix = list[list[Value]]
@@ -69,15 +71,11 @@ def matvec(W: Matrix, x: Sequence[Any]) -> Vector:
 
 
 def _check_eps(eps: Any) -> float:
-    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not eps >= 0:
-        raise ValueError(f"eps must be a number >= 0, got {eps!r:.40}")
-    return float(eps)
+    return check_number("eps", eps, minimum=0.0)
 
 
 def _check_std(std: Any) -> float:
-    if isinstance(std, bool) or not isinstance(std, (int, float)) or not 0 <= std < math.inf:
-        raise ValueError(f"std must be a finite number >= 0, got {std!r:.40}")
-    return float(std)
+    return check_number("std", std, minimum=0.0)
 
 
 def _check_length(name: str, x: Sequence[Any], n: int) -> None:
@@ -106,9 +104,9 @@ class Embedding(Module):
         std: float = 1.0,
         rng: random.Random | None = None,
     ) -> None:
-        _check_int("num_embeddings", num_embeddings)
-        _check_int("embedding_dim", embedding_dim)
-        self.weight = _matrix(num_embeddings, embedding_dim, _check_std(std), _check_rng(rng))
+        check_int("num_embeddings", num_embeddings, 1)
+        check_int("embedding_dim", embedding_dim, 1)
+        self.weight = _matrix(num_embeddings, embedding_dim, _check_std(std), check_rng(rng))
 
     @property
     def num_embeddings(self) -> int:
@@ -189,7 +187,7 @@ class RMSNorm(Module):
     def __init__(
         self, normalized_shape: int, eps: float | None = None, elementwise_affine: bool = True
     ) -> None:
-        self.normalized_shape = _check_int("normalized_shape", normalized_shape)
+        self.normalized_shape = check_int("normalized_shape", normalized_shape, 1)
         self.eps = None if eps is None else _check_eps(eps)
         self.elementwise_affine = bool(elementwise_affine)
         if elementwise_affine:
@@ -226,7 +224,7 @@ class LayerNorm(Module):
         elementwise_affine: bool = True,
         bias: bool = True,
     ) -> None:
-        self.normalized_shape = _check_int("normalized_shape", normalized_shape)
+        self.normalized_shape = check_int("normalized_shape", normalized_shape, 1)
         self.eps = _check_eps(eps)
         self.elementwise_affine = bool(elementwise_affine)
         self.has_bias = bool(bias) and self.elementwise_affine
@@ -296,11 +294,11 @@ class CausalSelfAttention(Module):
         std: float = INIT_STD,
         rng: random.Random | None = None,
     ) -> None:
-        _check_int("n_embd", n_embd)
-        _check_int("n_head", n_head)
+        check_int("n_embd", n_embd, 1)
+        check_int("n_head", n_head, 1)
         if n_embd % n_head:
             raise ValueError(f"n_embd ({n_embd}) must be a multiple of n_head ({n_head})")
-        gen, std = _check_rng(rng), _check_std(std)
+        gen, std = check_rng(rng), _check_std(std)
         self.n_head = n_head
         self.wq = _matrix(n_embd, n_embd, std, gen)
         self.wk = _matrix(n_embd, n_embd, std, gen)
@@ -370,9 +368,9 @@ class FeedForward(Module):
         std: float = INIT_STD,
         rng: random.Random | None = None,
     ) -> None:
-        _check_int("n_embd", n_embd)
-        _check_int("hidden", hidden)
-        gen, std = _check_rng(rng), _check_std(std)
+        check_int("n_embd", n_embd, 1)
+        check_int("hidden", hidden, 1)
+        gen, std = check_rng(rng), _check_std(std)
         self.fc1 = _matrix(hidden, n_embd, std, gen)
         self.fc2 = _matrix(n_embd, hidden, std, gen)
 
@@ -428,14 +426,14 @@ class GPT(Module):
         std: float = INIT_STD,
         rng: random.Random | None = None,
     ) -> None:
-        _check_int("vocab_size", vocab_size, low=2)
-        _check_int("n_embd", n_embd)
-        _check_int("n_head", n_head)
-        _check_int("n_layer", n_layer)
-        _check_int("block_size", block_size, low=2)
+        check_int("vocab_size", vocab_size, 2)
+        check_int("n_embd", n_embd, 1)
+        check_int("n_head", n_head, 1)
+        check_int("n_layer", n_layer, 1)
+        check_int("block_size", block_size, 2)
         if n_embd % n_head:
             raise ValueError(f"n_embd ({n_embd}) must be a multiple of n_head ({n_head})")
-        gen, std = _check_rng(rng), _check_std(std)
+        gen, std = check_rng(rng), _check_std(std)
         self.block_size = block_size
         self.wte = Embedding(vocab_size, n_embd, std=std, rng=rng)
         self.wpe = Embedding(block_size, n_embd, std=std, rng=rng)
@@ -524,7 +522,7 @@ class GPT(Module):
         at ``temperature``, with the KV cache: each new token costs one position."""
         if not temperature > 0:
             raise ValueError(f"temperature must be > 0, got {temperature!r}")
-        gen = _check_rng(rng)
+        gen = check_rng(rng)
         ids = [_check_index(t, self.vocab_size) for t in prefix]
         if not ids:
             raise ValueError("generate needs a prefix of at least one token")
@@ -570,6 +568,64 @@ def _pick(logits: Vector, targets: np.ndarray) -> Value:
     for c in present[1:]:
         total = total + logits[c] * (targets == c).astype(np.float64)
     return total
+
+
+# ------------------------------------------------------------------ model files
+# What a model file may say about these classes, and how many parameters that makes.
+
+
+def _width(v: Any, low: int = 1) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= low
+
+
+def _flag(v: Any) -> bool:
+    return isinstance(v, bool)
+
+
+def _eps_or_none(v: Any) -> bool:
+    return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0)
+
+
+def _heads_divide(args: dict[str, Any]) -> None:
+    if args["n_embd"] % args["n_head"]:
+        raise serialization.ModelFileError(
+            f"n_embd={args['n_embd']} is not a multiple of n_head={args['n_head']}"
+        )
+
+
+def _gpt_size(args: dict[str, Any]) -> int:
+    _heads_divide(args)
+    v, d, b, n = args["vocab_size"], args["n_embd"], args["block_size"], args["n_layer"]
+    return int(2 * v * d + b * d + 12 * n * d * d)  # wte and lm_head, wpe; 12 d^2 a block
+
+
+def _attention_size(args: dict[str, Any]) -> int:
+    _heads_divide(args)
+    return int(4 * args["n_embd"] ** 2)
+
+
+def _norm_size(args: dict[str, Any]) -> int:
+    affine = args["elementwise_affine"]
+    return int(args["normalized_shape"] * (affine + (affine and args.get("bias", False))))
+
+
+_GPT_ARGS = {
+    "vocab_size": lambda v: _width(v, 2),
+    "n_embd": _width,
+    "n_head": _width,
+    "n_layer": _width,
+    "block_size": lambda v: _width(v, 2),
+}
+serialization.register(GPT, _GPT_ARGS, _gpt_size)
+serialization.register(CausalSelfAttention, {"n_embd": _width, "n_head": _width}, _attention_size)
+serialization.register(
+    Embedding,
+    {"num_embeddings": _width, "embedding_dim": _width},
+    lambda a: int(a["num_embeddings"] * a["embedding_dim"]),
+)
+_NORM_ARGS = {"normalized_shape": _width, "eps": _eps_or_none, "elementwise_affine": _flag}
+serialization.register(RMSNorm, _NORM_ARGS, _norm_size, seeded=False)
+serialization.register(LayerNorm, {**_NORM_ARGS, "bias": _flag}, _norm_size, seeded=False)
 
 
 __all__ = [
