@@ -71,9 +71,9 @@ pytest: venv
 images: venv system-deps-graphviz
 	$(PY) scripts/make_images.py docs/img
 
-# Run both notebooks and save them with their outputs (plots included), as committed.
+# Run the notebooks and save them with their outputs (plots included), as committed.
 notebooks: venv system-deps-graphviz
-	$(PY) scripts/run_notebooks.py learning.ipynb moons.ipynb
+	$(PY) scripts/run_notebooks.py learning.ipynb moons.ipynb gpt.ipynb
 
 # The documentation site, built offline; --strict turns every warning into an error.
 docs: venv
@@ -81,6 +81,7 @@ docs: venv
 
 bench: venv
 	$(PY) benchmarks/bench.py
+	$(PY) benchmarks/gpt_bench.py --markdown docs/gpt-benchmarks.md
 	$(PY) benchmarks/lab_frames.py
 
 # `zdravkograd digits` with its defaults, timed in fresh processes (wall and CPU time).

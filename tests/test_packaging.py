@@ -82,6 +82,8 @@ def test_wheel_holds_the_whole_package_and_its_metadata(dist):
     for path in (ROOT / "zdravkograd").rglob("*.py"):
         assert str(path.relative_to(ROOT)) in names, path
     assert "zdravkograd/py.typed" in names
+    # the names data set ships inside the package, with its provenance note
+    assert {"zdravkograd/datasets/names.txt", "zdravkograd/datasets/README.md"} <= names
     for asset in ASSETS:  # the viewer's page, style sheet and script are package data
         assert asset in names, asset
     for asset in ("index.html", "lab.js", "lab.css"):  # the lab's page, as package data

@@ -15,6 +15,8 @@ Commands:
   (``zdravkograd.lab``).
 * ``zdravkograd bench``: time zdravkograd's own modes on one training step
   (``zdravkograd.bench``; the comparison with other libraries is ``make bench``).
+* ``zdravkograd names`` / ``zdravkograd sample``: train a character-level GPT on names and
+  sample from it (``zdravkograd.cli_gpt``).
 
 Exit codes: 0 on success, 2 for a bad flag or value (one line on stderr), 1 for anything else
 that went wrong (an unreadable model, an unwritable folder, a missing extra, a training run
@@ -213,6 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("input", type=_finite, nargs="*", metavar="X", help="the input numbers")
     predict.set_defaults(func=cmd_predict)
     _accept_negative_numbers(predict)
+
+    from zdravkograd.cli_gpt import add_commands as add_gpt_commands
+
+    add_gpt_commands(sub)  # names, sample
 
     from zdravkograd import cli_data
 

@@ -1,4 +1,9 @@
-"""Small 2-D datasets for classification demos, and helpers to split and batch them.
+"""Small 2-D datasets for classification demos, helpers to split and batch them, and text.
+
+Text (for the GPT): ``load_names()`` returns the 32,033 US baby names shipped with the
+package (``zdravkograd/datasets/README.md`` says where they come from), ``load_documents``
+reads any text file with one document per line, and ``CharTokenizer`` maps characters to
+token ids, with one extra BOS token that starts and ends every document.
 
 Every function returns NumPy arrays: ``X`` of shape ``(n, 2)`` (float64) and ``y`` of
 shape ``(n,)`` (int64 class labels ``0, 1, ...``). Feed a row to a model with
@@ -19,7 +24,9 @@ wrappers draw from NumPy's global generator (so the seed notebook's
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -354,7 +361,103 @@ def _batches(
         yield X[idx], y[idx]
 
 
+# ------------------------------------------------------------------------ text
+
+
+class DataFileError(ValueError):
+    """A text file that cannot serve as a data set: what is wrong, and where."""
+
+
+def load_documents(path: Any) -> list[str]:
+    """The documents of a UTF-8 text file holding one per line (blank lines skipped,
+    surrounding whitespace stripped). Raises ``FileNotFoundError``, ``DataFileError``
+    (not UTF-8 text, or no document at all) or ``OSError``."""
+    path = os.fspath(path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except UnicodeDecodeError as exc:
+        raise DataFileError(
+            f"{path} is not UTF-8 text: byte {exc.start} cannot be decoded ({exc.reason})"
+        ) from None
+    except IsADirectoryError:
+        raise DataFileError(f"{path} is a folder, not a text file") from None
+    docs = [line.strip() for line in text.splitlines()]
+    docs = [d for d in docs if d]
+    if not docs:
+        raise DataFileError(f"{path} holds no documents (it is empty or only blank lines)")
+    return docs
+
+
+def names_path() -> str:
+    """The path of the shipped ``names.txt``."""
+    return str(resources.files("zdravkograd") / "datasets" / "names.txt")
+
+
+def load_names() -> list[str]:
+    """The 32,033 US baby names shipped with zdravkograd (SSA data, 2016-2017), most frequent
+    first, lower-case a-z: makemore's and microgpt's kind of data set."""
+    return load_documents(names_path())
+
+
+class CharTokenizer:
+    """Characters to token ids and back, with a BOS token.
+
+    The ids of the characters are ``0 .. len(chars) - 1`` in sorted order; BOS is the last id,
+    ``len(chars)``: it starts every document and also ends it, so a model learns when to
+    stop. ``CharTokenizer.from_documents(docs)`` uses the characters the documents contain
+    (27 tokens for names: ``a``-``z`` and BOS).
+    """
+
+    def __init__(self, chars: Iterable[str]) -> None:
+        chars = sorted(set(chars))
+        bad = [c for c in chars if not isinstance(c, str) or len(c) != 1]
+        if bad or not chars:
+            raise ValueError(f"CharTokenizer takes single characters, got {bad[:3] or 'none'}")
+        self.chars = chars
+        self.bos = len(chars)
+        self._ids = {c: i for i, c in enumerate(chars)}
+
+    @classmethod
+    def from_documents(cls, docs: Sequence[str]) -> CharTokenizer:
+        return cls(set("".join(docs)))
+
+    @property
+    def vocab_size(self) -> int:
+        """The number of tokens: the characters and BOS."""
+        return len(self.chars) + 1
+
+    def encode(self, text: str) -> list[int]:
+        """The ids of ``text``'s characters (no BOS). A character outside the vocabulary
+        raises ``ValueError`` naming it and its position."""
+        ids = []
+        for i, c in enumerate(text):
+            if c not in self._ids:
+                raise ValueError(
+                    f"character {c!r} at position {i} of {text!r:.40} is not in the "
+                    f"vocabulary ({''.join(self.chars)!r:.80})"
+                )
+            ids.append(self._ids[c])
+        return ids
+
+    def encode_document(self, text: str) -> list[int]:
+        """``[BOS] + encode(text) + [BOS]``: a document as the model trains on it."""
+        return [self.bos, *self.encode(text), self.bos]
+
+    def decode(self, ids: Iterable[int]) -> str:
+        """The text of ``ids``; BOS tokens are dropped."""
+        return "".join(self.chars[i] for i in ids if i != self.bos)
+
+    def __repr__(self) -> str:
+        return f"CharTokenizer({''.join(self.chars)!r}, bos={self.bos})"
+
+
 __all__ = [
+    "load_names",
+    "load_documents",
+    "names_path",
+    "CharTokenizer",
+    "DataFileError",
     "make_moons",
     "make_circles",
     "make_blobs",

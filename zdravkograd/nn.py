@@ -4,7 +4,8 @@ A ``Module`` finds its parameters by looking at its own attributes, as PyTorch d
 
 * an attribute holding a ``Module`` is a child module;
 * an attribute holding a ``Value`` is a parameter;
-* an attribute holding a list (or tuple) is searched element by element for both.
+* an attribute holding a list (or tuple) is searched element by element for both, and so
+  is a list of lists (a weight matrix is a list of rows).
 
 Attributes whose name starts with ``_`` are private and never registered. Names are
 dotted paths, so the second weight of the fourth neuron of the first layer of an
@@ -86,9 +87,7 @@ class Module:
             if isinstance(value, (Module, Value)):
                 yield name, value
             elif isinstance(value, (list, tuple)):
-                for i, item in enumerate(value):
-                    if isinstance(item, (Module, Value)):
-                        yield f"{name}.{i}", item
+                yield from _list_members(name, value)
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         """The direct sub-modules with their names (``layers.0``, ``layers.1``, ...)."""
@@ -148,6 +147,8 @@ class Module:
                 if name[0] == "_":
                     continue
                 items = value if isinstance(value, (list, tuple)) else (value,)
+                if items and isinstance(items[0], (list, tuple)):  # a matrix: a list of rows
+                    items = [item for _, item in _list_members(name, items)]
                 for item in items:
                     if isinstance(item, Value):
                         if id(item) not in seen:
@@ -291,6 +292,15 @@ class Module:
         body = "\n".join("  " + line.replace("\n", "\n  ") for line in lines)
         head = f"{type(self).__name__}({extra}" if extra else f"{type(self).__name__}("
         return f"{head}\n{body}\n)"
+
+
+def _list_members(name: str, items: Sequence[Any]) -> Iterator[tuple[str, Any]]:
+    """(``name.i``, item) for the Modules and Values in a list, ``name.i.j`` in a list of lists."""
+    for i, item in enumerate(items):
+        if isinstance(item, (Module, Value)):
+            yield f"{name}.{i}", item
+        elif isinstance(item, (list, tuple)):
+            yield from _list_members(f"{name}.{i}", item)
 
 
 _SHORT = {"layers": "L", "neurons": "n"}
@@ -684,7 +694,31 @@ for _module in ACTIVATION_MODULES.values():
 serialization.register(Sequential, {"modules": lambda v: isinstance(v, list)}, lambda a: 0)
 
 
+# The transformer's modules live in zdravkograd/transformer.py, which builds on Module; they
+# are re-exported here on first use (an import at the top would be circular). The import at
+# the end of this file registers them for model files whenever nn is imported.
+_TRANSFORMER = (
+    "Embedding",
+    "RMSNorm",
+    "LayerNorm",
+    "CausalSelfAttention",
+    "FeedForward",
+    "Block",
+    "GPT",
+    "KVCache",
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _TRANSFORMER:
+        from zdravkograd import transformer
+
+        return getattr(transformer, name)
+    raise AttributeError(f"module 'zdravkograd.nn' has no attribute {name!r}")
+
+
 __all__ = [
+    *_TRANSFORMER,
     "ACTIVATIONS",
     "ACTIVATION_MODULES",
     "INITS",
@@ -701,3 +735,5 @@ __all__ = [
     "LoadResult",
     "load",
 ]
+
+from zdravkograd import transformer as _transformer  # noqa: E402,F401  (see _TRANSFORMER)

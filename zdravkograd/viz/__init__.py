@@ -13,11 +13,14 @@ from zdravkograd.viz.evaluation import (
 )
 from zdravkograd.viz.explain import Explanation, explain
 from zdravkograd.viz.graph import draw_dot
+from zdravkograd.viz.modules import ModuleGroups, module_groups
 from zdravkograd.viz.plots import plot_decision_boundary, plot_history, plot_neuron_lines
 from zdravkograd.viz.viewer import backprop_html
 
 __all__ = [
     "draw_dot",
+    "module_groups",
+    "ModuleGroups",
     "explain",
     "Explanation",
     "backprop_html",

@@ -30,7 +30,7 @@ from zdravkograd.trace import (
     local_formula,
     trace_backward,
 )
-from zdravkograd.viz.graph import _collapse, _Collapsed, _fmt, _op_text, draw_dot
+from zdravkograd.viz.graph import _Collapsed, _fmt, _fold, _op_text, draw_dot
 
 __all__ = ["backprop_html", "viewer_data"]
 
@@ -62,14 +62,15 @@ def viewer_data(trace: BackwardTrace, folded: _Collapsed | None = None) -> dict[
         exact = repr(float(g)) if not hasattr(g, "__len__") else repr(list(map(float, g)))
         return {"short": format_number(g), "four": _fmt(g), "exact": exact}
 
-    shown = [v for v in trace.order if v not in owner or v in params]
+    hidden = folded.hidden
+    shown = [v for v in trace.order if v not in hidden or v in params]
     nodes = [
         {
             "id": v._id,
             "name": trace.names[v],
             "data": format_number(v.data),
             "op": "Σ" if v in folded.inputs else v._op,
-            "opText": "Σ w·x + b" if v in folded.inputs else _op_text(v._op),
+            "opText": folded.labels.get(v, "Σ w·x + b") if v in folded.inputs else _op_text(v._op),
             "leaf": v._a is None,
             "param": v in params,
         }
@@ -94,8 +95,8 @@ def viewer_data(trace: BackwardTrace, folded: _Collapsed | None = None) -> dict[
         v = step.node
         updates = []
         for u in step.updates:
-            if u.operand in owner and u.operand not in params:
-                continue  # a node inside a neuron: not shown
+            if u.operand in hidden and u.operand not in params:
+                continue  # a node inside a neuron or a module: not shown
             accumulate = ""
             if not _is_zero(u.before):
                 accumulate = (
@@ -116,7 +117,22 @@ def viewer_data(trace: BackwardTrace, folded: _Collapsed | None = None) -> dict[
         if top in neuron_step:  # a node inside a neuron whose step is already there
             neuron_step[top]["updates"].extend(updates)
             continue
-        if v in folded.inputs:
+        if v in folded.labels:
+            n_in = len(folded.inputs[v])
+            entry = {
+                "kind": "node",
+                "node": v._id,
+                "title": f"{folded.labels[v]}: one module call, folded",
+                "text": (
+                    f"{names[v]}.grad = {format_number(step.grad)} is complete. Inside the "
+                    f"call the chain rule runs through every folded node in turn, from the "
+                    f"newest back, and hands gradients to its weights and its {n_in} inputs."
+                ),
+                "updates": updates,
+                "edges": [f"c{v._id}_{i}" for i in range(n_in)],
+            }
+            neuron_step[v] = entry
+        elif v in folded.inputs:
             n_in = len(folded.inputs[v])
             entry = {
                 "kind": "node",
@@ -203,7 +219,7 @@ def backprop_html(
     rankdir: str = "LR",
     max_nodes: int | None = 300,
     gradient: Any = None,
-    collapse: bool = False,
+    collapse: Any = False,
 ) -> str:
     """Write a self-contained HTML page that replays ``root.backward()`` node by node.
 
@@ -217,7 +233,8 @@ def backprop_html(
     ``zero_grad()`` first for a clean pass. Returns the path written.
 
     ``collapse=True`` draws each neuron's dot product as one node (as ``draw_dot`` does)
-    and replays it as one step, so that a whole MLP on one data point stays readable.
+    and replays it as one step, so that a whole MLP on one data point stays readable;
+    ``collapse=groups`` (``viz.module_groups``) does the same for each module call.
     Graphs with more than ``max_nodes`` drawn Values raise ``ValueError``
     (``max_nodes=None`` draws anything).
     """
@@ -243,7 +260,7 @@ def backprop_html(
     finally:
         for v, g in saved.items():
             v.grad = g
-    folded = _collapse(trace.order, {root}) if collapse else None
+    folded = _fold(trace.order, {root}, collapse) if collapse else None
     data = viewer_data(trace, folded)
     heading = title or f"Backpropagation through {trace.names[root]}, step by step"
     page = _render_page(
