@@ -36,9 +36,12 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
+
+from zdravkograd._argtypes import Parser as _Parser
+from zdravkograd._argtypes import positive_int
 
 __all__ = ["main", "VARIANTS", "check_losses", "run_worker", "Config", "spread"]
 
@@ -385,23 +388,6 @@ def machine() -> str:
 
 
 # ------------------------------------------------------------------ command line
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse with a one-line usage error (exit 2)."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
-
-
-def positive_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return n
 
 
 def positive_seconds(text: str) -> float:

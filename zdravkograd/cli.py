@@ -46,6 +46,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import zdravkograd
+from zdravkograd._argtypes import Parser as _Parser
+from zdravkograd._argtypes import positive_int as _positive_int
 from zdravkograd._optional import require_extra
 from zdravkograd.engine import Value
 from zdravkograd.examples import tanh_neuron
@@ -66,24 +68,8 @@ class CLIError(Exception):
     """Something went wrong that is not a usage error: exit status 1, one-line message."""
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse with a one-line usage error (exit 2) instead of the full usage block."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
-
-
 # ------------------------------------------------------------------ argument types
-
-
-def _positive_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return n
+# (_Parser, the one-line usage error, and _positive_int come from zdravkograd._argtypes)
 
 
 def _seed(text: str) -> int:
