@@ -23,10 +23,10 @@ pytestmark = pytest.mark.browser
 
 require("graphviz")
 require_program("dot")
-CHROMIUM = require_program("chromium")
-CHROMEDRIVER = require_program("chromedriver")
-webdriver = require("selenium.webdriver")
-from selenium.webdriver.chrome.service import Service  # noqa: E402
+require_program("chromium")
+require_program("chromedriver")
+require("selenium.webdriver")
+from chromium import start_chromium  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 
@@ -35,26 +35,7 @@ from zdravkograd.viz import backprop_html  # noqa: E402
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1500,900",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    # an explicit Service: Selenium must not go looking for (or download) a driver
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
+    driver = start_chromium(tmp_path_factory.mktemp("chromium-profile"), window="1500,900")
     yield driver
     driver.quit()
 
