@@ -10,7 +10,7 @@ DEMO_STAMP := $(VENV)/.installed-demo
 STAMP := $(VENV)/.installed-dev
 
 .PHONY: demo how-to-run test lint typecheck pytest system-deps system-deps-graphviz venv \
-	venv-demo images bench docs clean notebooks mutants
+	venv-demo images bench bench-digits docs clean notebooks mutants
 
 demo: venv-demo system-deps-graphviz
 	$(VENV)/bin/zdravkograd moons
@@ -71,9 +71,9 @@ pytest: venv
 images: venv system-deps-graphviz
 	$(PY) scripts/make_images.py docs/img
 
-# Run both notebooks and save them with their outputs (plots included), as committed.
+# Run the notebooks and save them with their outputs (plots included), as committed.
 notebooks: venv system-deps-graphviz
-	$(PY) scripts/run_notebooks.py learning.ipynb moons.ipynb
+	$(PY) scripts/run_notebooks.py learning.ipynb moons.ipynb gpt.ipynb
 
 # The documentation site, built offline; --strict turns every warning into an error.
 docs: venv
@@ -81,6 +81,12 @@ docs: venv
 
 bench: venv
 	$(PY) benchmarks/bench.py
+	$(PY) benchmarks/gpt_bench.py --markdown docs/gpt-benchmarks.md
+	$(PY) benchmarks/lab_frames.py
+
+# `zdravkograd digits` with its defaults, timed in fresh processes (wall and CPU time).
+bench-digits: venv
+	$(PY) benchmarks/digits.py
 
 # Mutation testing: apply each one-line bug of scripts/mutants.toml to a temporary copy of
 # the tree and check that its tests fail. Slow (pytest once per mutant): not in `make test`.

@@ -1,6 +1,6 @@
 """Run the notebooks top to bottom and save them with their outputs: `make notebooks`.
 
-    python scripts/run_notebooks.py [learning.ipynb moons.ipynb]
+    python scripts/run_notebooks.py [learning.ipynb moons.ipynb gpt.ipynb]
 
 Each notebook runs in a fresh kernel started from *this* interpreter (so in the project's
 venv, whatever other kernels Jupyter knows), with this checkout first on the path, in a
@@ -27,7 +27,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = ["learning.ipynb", "moons.ipynb"]
+NOTEBOOKS = ["learning.ipynb", "moons.ipynb", "gpt.ipynb"]
 KERNEL = "zdravkograd-notebooks"
 
 

@@ -135,8 +135,15 @@ def check_viewer_replays_the_score(page: str, model, point) -> None:
     assert shown == expected
     # Every node shown has a name a learner can map to the model: no v418.
     names = {n["name"] for n in data["nodes"]}
-    assert names >= {"x1", "x2", "score", "L0.n0.relu", "L0.n0.Σ", "L0.n0.w1", "L1.n15.relu"}
+    assert names >= {"x0", "x1", "score", "L0.n0.relu", "L0.n0.Σ", "L0.n0.w1", "L1.n15.relu"}
     assert not [n for n in names if re.fullmatch(r"v\d+", n)], names
+    # The inputs count from 0 as the weights do: L0.nJ.wI's gradient is xI.data × ... .
+    formulas = [u["formula"] for step in data["steps"] for u in step["updates"]]
+    for i in range(len(point)):
+        for j in range(len(model.layers[0].neurons)):
+            weight = f"L0.n{j}.w{i}.grad += "
+            (formula,) = [f for f in formulas if f.startswith(weight)]
+            assert formula.startswith(f"{weight}x{i}.data × L0.n{j}.Σ.grad"), formula
 
 
 def short(state_dict_name: str) -> str:
@@ -178,7 +185,8 @@ def test_graph_of_a_saved_model_is_collapsed_per_neuron(saved_model, tmp_path):
     assert result.returncode == 0, result.stderr
     svg = target.read_text()
     assert svg.lstrip().startswith(("<?xml", "<svg", "<!DOCTYPE"))
-    assert "score" in svg and "x1" in svg and "x2" in svg
+    assert "score" in svg and ">x0</text>" in svg and ">x1</text>" in svg  # as w0, w1 count
+    assert ">x2</text>" not in svg
     # Collapsed per neuron: one node per neuron instead of its ~5 + 2 nin Values.
     from zdravkograd import nn
     from zdravkograd.engine import topological_order
@@ -290,6 +298,7 @@ def test_version():
         (("moons", "--lr", "-1"), ["--lr", "expected a number > 0"]),
         (("moons", "--lr", "nan"), ["--lr", "finite"]),
         (("moons", "--noise", "x"), ["--noise", "expected a number"]),
+        (("moons", "--noise", "1e308"), ["--noise", "not finite numbers", "smaller noise"]),
         (("moons", "--optimizer", "lbfgs"), ["--optimizer", "invalid choice"]),
         (("moons", "--mode", "gpu"), ["--mode", "invalid choice"]),
         (("moons", "--seed", "1.5"), ["--seed", "expected an integer"]),
@@ -297,7 +306,7 @@ def test_version():
         (("moons", "--seed", "99999999999"), ["--seed", "from 0 to 4294967295"]),
         (("moons", "--samples", "1"), ["--samples", "at least 2"]),
         (("predict", "0.5"), ["--model"]),
-        (("predict", "--model", "m.json"), ["the following arguments are required: X"]),
+        (("predict", "--model", "m.json"), ["give the input numbers X ..., or --csv FILE"]),
         (("predict", "--model", "m.json", "zero"), ["expected a number, got 'zero'"]),
         (("graph", "--format", "pdf"), ["--format", "invalid choice"]),
         (("graph", "--input", "1", "2"), ["--model and --input go together"]),
@@ -378,6 +387,18 @@ def test_predict_refuses_a_model_whose_weights_are_not_finite(saved_model, tmp_p
         assert not (tmp_path / "g.svg").exists()
 
 
+def test_predict_refuses_a_score_that_overflowed(saved_model, tmp_path):
+    """Finite weights and inputs, but no finite score: exit 1 and say why, not `nan`."""
+    doc = json.loads(saved_model.read_text())
+    for weight, numbers in ((1e300, ("1", "-1")), (1.0, ("1e308", "1e308"))):
+        doc["weights"] = {name: weight for name in doc["weights"]}
+        path = tmp_path / "m.json"
+        path.write_text(json.dumps(doc))
+        result = run("predict", "--model", str(path), *numbers)
+        assert_clean_failure(result, 1, "score for this input is", "overflowed")
+        assert result.stdout == ""
+
+
 def test_missing_model_exits_1(tmp_path):
     result = run("predict", "--model", str(tmp_path / "nope.json"), "0.5", "-0.2")
     assert_clean_failure(result, 1, "cannot load the model", "nope.json")
@@ -412,6 +433,21 @@ def test_output_folder_that_is_a_file_exits_1_before_training(tmp_path):
     assert_clean_failure(result, 1, "cannot write into the folder", "sub")
     result = run("graph", "--out", str(blocker / "g.svg"))
     assert_clean_failure(result, 1, "cannot write into")
+
+
+def test_an_output_folder_behind_a_dangling_link_exits_1_before_any_work(tmp_path):
+    """--out (or a folder above it) is a symbolic link to nowhere: say so, not 'File exists'."""
+    (tmp_path / "gone").symlink_to(tmp_path / "nowhere" / "at" / "all")
+    for args, folder in (
+        (("moons", "--out", "gone"), "gone"),
+        (("graph", "--out", str(Path("gone") / "sub" / "g.svg")), str(Path("gone") / "sub")),
+    ):
+        result = run(*args, cwd=tmp_path)
+        assert_clean_failure(
+            result, 1, f"cannot write into '{folder}'", "'gone' is a symbolic link", "nowhere"
+        )
+        assert result.stdout == ""  # refused before training
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gone"]
 
 
 def test_unwritable_folder_exits_1(tmp_path):
@@ -599,6 +635,12 @@ def test_a_diverging_run_exits_1_with_one_line_and_leaves_the_outputs(tmp_path):
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1].split("\r")[-1].startswith("zdravkograd: error: train")
     assert _snapshot(out) == before
+    # A run whose only update diverges: no later step sees it, the run still stops.
+    for lr in ("1e10", "1e300"):
+        result = run("moons", *SMALL_RUN[2:], "--steps", "1", "--lr", lr, "--out", str(out))
+        assert_clean_failure(result, 1, "training diverged at step 1", "try a smaller --lr")
+        assert "RuntimeWarning" not in result.stderr and "wrote" not in result.stdout
+        assert _snapshot(out) == before
 
 
 def test_an_output_name_taken_by_a_folder_replaces_nothing(tmp_path):

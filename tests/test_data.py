@@ -125,8 +125,10 @@ def test_batches_cover_every_sample_once():
     assert same == [b[1].tolist() for b in got]
     ordered = [b[1].tolist() for b in data.batches(X, y, 4, shuffle=False)]
     assert ordered == [[0, 1, 2, 3], [4, 5, 6]]
-    with pytest.raises(ValueError, match="batch_size"):
+    with pytest.raises(ValueError, match="batch_size must be at least 1, got 0"):
         data.batches(X, y, 0)  # raised at the call, not at the first next()
+    with pytest.raises(TypeError, match="batch_size must be an int, got float"):
+        data.batches(X, y, 2.0)
     with pytest.raises(TypeError, match="rng must be"):
         data.batches(X, y, 2, rng="seed")
 
@@ -136,3 +138,112 @@ def test_bad_n_samples():
         data.xor(0)
     with pytest.raises(TypeError, match="must be an int"):
         data.spiral(10.5)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------ digits, stratify, Standardizer
+
+
+def test_load_digits_is_sklearns_digits():
+    datasets = require("sklearn.datasets")
+    X, y = data.load_digits()
+    assert X.shape == (1797, 64) and X.dtype == np.float64
+    assert y.shape == (1797,) and y.dtype == np.int64
+    bunch = datasets.load_digits()
+    np.testing.assert_array_equal(X, bunch.data)
+    np.testing.assert_array_equal(y, bunch.target)
+    assert X.min() == 0 and X.max() == 16 and set(y.tolist()) == set(range(10))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_stratified_split_keeps_class_shares(seed):
+    rng = np.random.default_rng(seed)
+    y = rng.choice(["a", "b", "c", "d"], size=200, p=[0.55, 0.25, 0.15, 0.05])
+    X = np.arange(200.0).reshape(-1, 1)
+    X_tr, X_te, y_tr, y_te = data.train_test_split(X, y, test_size=0.3, seed=seed, stratify=y)
+    assert len(X_te) == 60 and len(X_tr) == 140
+    # every row lands in exactly one split, with its own label
+    rows = np.concatenate([X_tr[:, 0], X_te[:, 0]]).astype(int)
+    assert sorted(rows.tolist()) == list(range(200))
+    np.testing.assert_array_equal(np.concatenate([y_tr, y_te]), y[rows])
+    for label in "abcd":
+        share = np.sum(y == label) * 0.3
+        assert abs(np.sum(y_te == label) - share) <= 1, label  # proportional, to one sample
+        assert np.sum(y_tr == label) >= 1
+
+
+def test_stratified_split_matches_sklearn_counts():
+    model_selection = require("sklearn.model_selection")
+    X, y = data.load_digits()
+    _, _, _, y_te = data.train_test_split(X, y, test_size=0.25, seed=0, stratify=y)
+    _, _, _, s_te = model_selection.train_test_split(
+        X, y, test_size=0.25, random_state=0, stratify=y
+    )
+    assert len(y_te) == len(s_te) == 450
+    assert np.abs(np.bincount(y_te) - np.bincount(s_te)).max() <= 1
+
+
+def test_stratified_split_puts_every_class_in_both_splits():
+    y = np.array([0] * 20 + [1] * 2 + [2] * 2)
+    _, _, y_tr, y_te = data.train_test_split(np.zeros((24, 1)), y, test_size=3, stratify=y)
+    assert set(y_te.tolist()) == set(y_tr.tolist()) == {0, 1, 2}
+
+
+@pytest.mark.parametrize(
+    "y, test_size, message",
+    [
+        ([0, 0, 0, 1], 0.5, "class 1 has only 1 sample"),
+        (
+            [0, 0, 1, 1, 2, 2, 3, 3],
+            2,
+            r"test split \(2 samples\) is too small to hold each of the 4",
+        ),
+        ([0, 0, 1, 1, 2, 2], 4, r"training split \(2 samples\) is too small"),
+    ],
+)
+def test_stratified_split_errors(y, test_size, message):
+    y = np.array(y)
+    with pytest.raises(ValueError, match=message):
+        data.train_test_split(np.zeros((len(y), 1)), y, test_size=test_size, stratify=y)
+
+
+def test_standardizer_uses_training_statistics():
+    preprocessing = require("sklearn.preprocessing")
+    rng = np.random.default_rng(0)
+    X_tr = rng.normal(5.0, 3.0, (50, 3))
+    X_tr[:, 2] = 7.0  # a constant column: scale 1, not a division by zero
+    X_te = rng.normal(5.0, 3.0, (10, 3))
+    scaler = data.Standardizer().fit(X_tr)
+    ref = preprocessing.StandardScaler().fit(X_tr)
+    np.testing.assert_allclose(scaler.transform(X_te), ref.transform(X_te), rtol=1e-12)
+    np.testing.assert_allclose(scaler.fit_transform(X_tr).mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(scaler.inverse_transform(scaler.transform(X_te)), X_te)
+    again = data.Standardizer.from_dict(scaler.to_dict())
+    np.testing.assert_array_equal(again.transform(X_te), scaler.transform(X_te))
+
+
+def test_standardizer_fits_huge_columns():
+    # 1e300 squared overflows: the statistics must still be finite and right
+    rng = np.random.default_rng(1)
+    X = rng.normal(2.0, 3.0, (40, 2))
+    with np.errstate(all="raise"):
+        big = data.Standardizer().fit(X * 1e300)
+    small = data.Standardizer().fit(X)
+    np.testing.assert_allclose(big.mean, small.mean * 1e300, rtol=1e-12)
+    np.testing.assert_allclose(big.scale, small.scale * 1e300, rtol=1e-12)
+    np.testing.assert_allclose(big.transform(X * 1e300), small.transform(X), atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: data.Standardizer().transform([[1.0]]), "not fitted"),
+        (lambda: data.Standardizer().fit([[1.0, np.nan]]), "NaN or infinity"),
+        (lambda: data.Standardizer().fit([1.0, 2.0]), "2-D"),
+        (lambda: data.Standardizer([0.0], [0.0]), "scale must hold 1 finite numbers > 0"),
+        (lambda: data.Standardizer.from_dict({"mean": [1], "scale": ["x"]}), "list of numbers"),
+        (lambda: data.Standardizer().fit([[1.0, 2.0]]).transform([[1.0]]), "fitted on 2"),
+    ],
+)
+def test_standardizer_errors(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

@@ -15,7 +15,16 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OPTIONAL = ("matplotlib", "graphviz", "sklearn", "torch", "tqdm")
+OPTIONAL = (
+    "matplotlib",
+    "graphviz",
+    "sklearn",
+    "torch",
+    "tqdm",
+    "starlette",
+    "uvicorn",
+    "websockets",
+)
 MODULES = (
     "zdravkograd",
     "zdravkograd.engine",
@@ -30,6 +39,10 @@ MODULES = (
     "zdravkograd.fastmode",
     "zdravkograd.torch_bridge",
     "zdravkograd.cli",
+    "zdravkograd.lab",
+    "zdravkograd.lab.session",
+    "zdravkograd.lab.server",
+    "zdravkograd.lab.cli",
 )
 
 # Prints one JSON object: which optional packages got imported, and for each feature
@@ -85,10 +98,18 @@ PROBE = textwrap.dedent(
     attempt("draw_dot", draw)
     attempt("plot_history", plot)
     attempt("make_moons", moons)
+    def lab():
+        from zdravkograd.lab import create_app
+        create_app()
+
     attempt("to_torch", bridge)
+    attempt("lab", lab)
     cli = subprocess.run([sys.executable, "-m", "zdravkograd", "moons", "--out", "probe-out"],
                          capture_output=True, text=True)
     result["cli_moons"] = [cli.returncode, cli.stderr.strip()]
+    cli = subprocess.run([sys.executable, "-m", "zdravkograd", "lab", "--no-browser",
+                          "--port", "0"], capture_output=True, text=True, timeout=60)
+    result["cli_lab"] = [cli.returncode, cli.stderr.strip()]
     cli = subprocess.run([sys.executable, "-m", "zdravkograd", "--help"],
                          capture_output=True, text=True)
     result["cli_help"] = [cli.returncode, cli.stdout]
@@ -118,6 +139,7 @@ EXPECTED_EXTRA = {
     "plot_history": "viz",
     "make_moons": "data",
     "to_torch": "torch",
+    "lab": "lab",
 }
 
 
@@ -132,6 +154,9 @@ def check_probe(result: dict) -> None:
     assert code == 1
     assert err.startswith("zdravkograd: error:") and "\n" not in err
     assert 'pip install "zdravkograd[' in err and "Traceback" not in err
+    code, err = result["cli_lab"]
+    assert code == 1 and "\n" not in err and "Traceback" not in err
+    assert err.startswith("zdravkograd: error:") and 'pip install "zdravkograd[lab]"' in err
     code, out = result["cli_help"]
     assert code == 0 and "moons" in out
 
@@ -167,4 +192,6 @@ def test_pyproject_declares_the_extras():
     assert "scikit-learn" in names["data"]
     assert "torch" in names["torch"]
     assert "tqdm" in names["cli"]
+    assert {"starlette", "uvicorn", "websockets"} <= names["lab"]
+    assert "zdravkograd[viz,data,cli,lab]" in extras["all"]
     assert meta["scripts"]["zdravkograd"] == "zdravkograd.cli:main"

@@ -89,6 +89,11 @@ def test_wrong_input_length_names_the_module_and_both_lengths():
         Layer(2, 3)([1.0])
     with pytest.raises(ValueError, match=r"^Linear expects 4 inputs, got 2$"):
         Linear(4, 1)([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"^Sequential expects 2 inputs, got 3$"):
+        Sequential(Linear(2, 3), ReLU(), Linear(3, 1))([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"^Linear expects 4 inputs, got 3$"):  # the inner one
+        Sequential(Linear(2, 3), Linear(4, 1))([1.0, 2.0])
+    assert len(Sequential(ReLU())([Value(-1.0), Value(2.0)])) == 2  # no width to check
 
 
 def _labels(root: Value) -> dict[str, Value]:
@@ -361,18 +366,24 @@ def test_mlp_activation_keeps_last_layer_linear():
 
 
 def test_bad_arguments_raise_clear_errors():
-    with pytest.raises(ValueError, match="unknown activation 'gelu'"):
+    with pytest.raises(ValueError, match="activation must be one of 'relu', .*; got 'gelu'"):
         MLP(2, [3, 1], activation="gelu")
-    with pytest.raises(ValueError, match="unknown init 'zeros'"):
+    with pytest.raises(ValueError, match="init must be one of 'uniform', .*; got 'zeros'"):
         Neuron(2, init="zeros")
+    with pytest.raises(TypeError, match="activation must be a string"):
+        Neuron(2, activation=None)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="rng must be a random.Random"):
         MLP(2, [1], rng=np.random.default_rng(0))
     with pytest.raises(TypeError, match="nouts must be a non-empty list"):
         MLP(2, 16)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="nouts\\[1\\] must be at least 1"):
         MLP(2, [3, 0])
-    with pytest.raises(TypeError, match="nin must be an int"):
+    with pytest.raises(TypeError, match="nin must be an int, got float: 2.5"):
         Neuron(2.5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="nout must be an int, got bool"):
+        Layer(2, True)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="mode must be a bool, got int"):
+        MLP(2, [1]).train(1)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="argument 1 is int"):
         Sequential(ReLU(), 3)  # type: ignore[arg-type]
 

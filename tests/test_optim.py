@@ -261,8 +261,10 @@ def test_scheduler_state_dict_round_trip():
 
 
 def test_constructor_errors():
-    with pytest.raises(ValueError, match="lr must be a number >= 0"):
+    with pytest.raises(ValueError, match="lr must be a finite number >= 0, got -1"):
         optim.SGD([Value(0.0)], lr=-1)
+    with pytest.raises(TypeError, match="momentum must be a number, got str"):
+        optim.SGD([Value(0.0)], lr=0.1, momentum="0.9")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="empty parameter list"):
         optim.Adam([])
     with pytest.raises(TypeError, match="parameter 1 is a float"):
@@ -271,8 +273,10 @@ def test_constructor_errors():
         optim.SGD([Value(0.0)], lr=0.1, nesterov=True)
     with pytest.raises(ValueError, match="betas"):
         optim.Adam([Value(0.0)], betas=(0.9, 1.0))
-    with pytest.raises(ValueError, match="total_iters"):
+    with pytest.raises(ValueError, match="total_iters must be at least 1, got 0"):
         optim.LinearLR(optim.SGD([Value(0.0)], lr=1.0), 1.0, 0.1, 0)
+    with pytest.raises(TypeError, match="step_size must be an int, got float"):
+        optim.StepLR(optim.SGD([Value(0.0)], lr=1.0), 2.0)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="zdravkograd optimizer"):
         optim.StepLR(object(), 3)  # type: ignore[arg-type]
 

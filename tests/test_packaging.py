@@ -24,6 +24,7 @@ import zdravkograd
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
 VERSION = zdravkograd.__version__
+ASSETS = [f"zdravkograd/viz/assets/viewer.{ext}" for ext in ("html", "css", "js")]
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +59,7 @@ def test_sdist_carries_the_sources_tests_docs_and_licence(dist):
         "zdravkograd/cli.py",
         "zdravkograd/py.typed",
         "zdravkograd/viz/__init__.py",
+        *ASSETS,
         "tests/conftest.py",
         "tests/test_seed.py",
         "docs/index.md",
@@ -80,12 +82,18 @@ def test_wheel_holds_the_whole_package_and_its_metadata(dist):
     for path in (ROOT / "zdravkograd").rglob("*.py"):
         assert str(path.relative_to(ROOT)) in names, path
     assert "zdravkograd/py.typed" in names
+    # the names data set ships inside the package, with its provenance note
+    assert {"zdravkograd/datasets/names.txt", "zdravkograd/datasets/README.md"} <= names
+    for asset in ASSETS:  # the viewer's page, style sheet and script are package data
+        assert asset in names, asset
+    for asset in ("index.html", "lab.js", "lab.css"):  # the lab's page, as package data
+        assert f"zdravkograd/lab/assets/{asset}" in names, asset
     assert not any(n.startswith(("tests/", "docs/")) for n in names)
     assert "zdravkograd = zdravkograd.cli:main" in entry_points
     requires = [line for line in meta.splitlines() if line.startswith("Requires-Dist:")]
     core = [r for r in requires if "extra ==" not in r]
     assert len(core) == 1 and "numpy" in core[0], core
-    for extra in ("viz", "data", "cli", "torch"):
+    for extra in ("viz", "data", "cli", "torch", "lab"):
         assert f"Provides-Extra: {extra}" in meta
     # The MIT licence: declared, and its text shipped inside the wheel.
     assert "License-Expression: MIT" in meta
@@ -144,6 +152,23 @@ def test_wheel_in_a_bare_venv_needs_only_numpy(dist, tmp_path):
     proc = run(str(venv / "bin" / "zdravkograd"), "--help")
     assert proc.returncode == 0, proc.stderr
     assert "moons" in proc.stdout and "predict" in proc.stdout
+
+    # `zdravkograd bench` times zdravkograd's own modes with nothing but NumPy, and writes
+    # no file unless asked.
+    proc = run(str(venv / "bin" / "zdravkograd"), "bench", "--quick", "--variants", "batched")
+    assert proc.returncode == 0, proc.stderr
+    assert "| batched Values |" in proc.stdout and "| ok |" in proc.stdout
+    assert list(work.iterdir()) == []
+
+    # The installed package reads the viewer's files from itself (no graphviz needed here).
+    page = (
+        "from zdravkograd.viz.viewer import _render_page\n"
+        "print(_render_page(title='T', svg='<svg></svg>', data='{}'))"
+    )
+    proc = run(str(py), "-c", page)
+    assert proc.returncode == 0, proc.stderr
+    assert "<title>T</title>" in proc.stdout and "JSON.parse" in proc.stdout
+    assert "--current:" in proc.stdout and "__CSS__" not in proc.stdout
 
     proc = run(str(py), "-c", PROBE)
     assert proc.returncode == 0, proc.stderr

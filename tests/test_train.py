@@ -251,22 +251,24 @@ def test_scores_and_accuracy_match_the_eager_model():
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("kwargs", "error", "message"),
     [
-        ({"steps": -1}, "steps must be an integer"),
-        ({"steps": 2.5}, "steps must be an integer"),
-        ({"optimizer": "rmsprop"}, "optimizer must be one of"),
-        ({"lr": 0.0}, "lr must be a finite number > 0"),
-        ({"lr": float("nan")}, "lr must be a finite number > 0"),
-        ({"alpha": -1.0}, "alpha must be >= 0"),
-        ({"mode": "gpu"}, "mode must be one of"),
+        ({"steps": -1}, ValueError, "steps must be at least 0, got -1"),
+        ({"steps": 2.5}, TypeError, "steps must be an int, got float"),
+        ({"steps": True}, TypeError, "steps must be an int, got bool"),
+        ({"optimizer": "rmsprop"}, ValueError, "optimizer must be one of 'sgd', 'adam'"),
+        ({"lr": 0.0}, ValueError, "lr must be a finite number > 0"),
+        ({"lr": float("nan")}, ValueError, "lr must be a finite number > 0"),
+        ({"lr": "0.1"}, TypeError, "lr must be a number, got str"),
+        ({"alpha": -1.0}, ValueError, "alpha must be a finite number >= 0"),
+        ({"mode": "gpu"}, ValueError, "mode must be one of 'scalar', 'batched', 'compiled'"),
     ],
 )
-def test_bad_arguments_raise_before_any_weight_changes(kwargs, message):
+def test_bad_arguments_raise_before_any_weight_changes(kwargs, error, message):
     X, y = moons(10)
     m = model()
     before = weights(m)
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(error, match=message):
         fit(m, X, y, **kwargs)
     assert weights(m) == before
 
@@ -300,6 +302,162 @@ def test_zero_steps_is_a_no_op():
     assert weights(m) == before
 
 
+# ------------------------------------------------- cross-entropy, MSE, minibatches, validation
+
+
+def _ce_numpy(m: MLP, X: np.ndarray, y: np.ndarray, alpha: float) -> float:
+    """The objective of fit(loss='cross_entropy') in plain NumPy, from the weights."""
+    from zdravkograd.engine import no_grad
+
+    with no_grad():
+        out = m([Value(X[:, j]) for j in range(X.shape[1])])
+    z = np.column_stack([o.data for o in out])
+    z = z - z.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return float(
+        -logp[np.arange(len(y)), y].mean() + alpha * sum(p.data**2 for p in m.parameters())
+    )
+
+
+def _blobs(n: int = 30, k: int = 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % k
+    X = rng.normal(0, 0.5, (n, 2)) + np.column_stack([np.cos(2 * y), np.sin(2 * y)]) * 2
+    return X, y.astype(np.int64)
+
+
+def test_cross_entropy_gradient_matches_finite_differences():
+    """One SGD step with lr=1 moves each weight by minus its gradient: compare to central
+    differences of the NumPy objective."""
+    X, y = _blobs(12)
+    m = MLP(2, [4, 3], activation="tanh", rng=random.Random(1))
+    before = weights(m)
+    h = fit(m, X, y, steps=1, loss="cross_entropy", lr=1.0, schedule=False, alpha=1e-3,
+            mode="batched")  # fmt: skip
+    grads = np.array(before) - np.array(weights(m))
+    assert h["loss"][0] == pytest.approx(_ce_numpy(_with(before), X, y, 1e-3), rel=1e-12)
+    for i in range(len(before)):
+        eps = 1e-6
+        hi, lo = list(before), list(before)
+        hi[i] += eps
+        lo[i] -= eps
+        fd = (_ce_numpy(_with(hi), X, y, 1e-3) - _ce_numpy(_with(lo), X, y, 1e-3)) / (2 * eps)
+        assert grads[i] == pytest.approx(fd, abs=1e-7), i
+
+
+def _with(ws: list[float]) -> MLP:
+    m = MLP(2, [4, 3], activation="tanh", rng=random.Random(1))
+    for p, w in zip(m.parameters(), ws):
+        p.data = w
+    return m
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "mse", "hinge"])
+@pytest.mark.parametrize("batch_size", [None, 8])
+def test_task_modes_agree(loss, batch_size):
+    """scalar, batched and compiled give the same history for every loss, with minibatches."""
+    X, y = _blobs(20)
+    if loss == "mse":
+        y = X[:, 0] * 2 - X[:, 1]
+    if loss == "hinge":
+        y = (y == 0).astype(np.int64)
+    nout = 3 if loss == "cross_entropy" else 1
+    histories = {}
+    for mode in ("scalar", "batched", "compiled"):
+        m = MLP(2, [5, nout], rng=random.Random(4))
+        histories[mode] = fit(m, X, y, steps=6, loss=loss, optimizer="adam", lr=0.05,
+                              batch_size=batch_size, seed=3, mode=mode,
+                              validation=(X[:6], y[:6]))  # fmt: skip
+    metric = "r2" if loss == "mse" else "accuracy"
+    for key in ("loss", metric, "val_loss", f"val_{metric}"):
+        np.testing.assert_allclose(histories["scalar"][key], histories["batched"][key], rtol=1e-12)
+        np.testing.assert_allclose(
+            histories["batched"][key], histories["compiled"][key], rtol=1e-12
+        )
+
+
+def test_validation_history_is_the_objective_before_each_update():
+    X, y = _blobs(30)
+    Xv, yv = _blobs(15, seed=9)
+    m = MLP(2, [6, 3], rng=random.Random(2))
+    snapshots = []
+    h = fit(m, X, y, steps=5, loss="cross_entropy", optimizer="adam", lr=0.05, alpha=1e-3,
+            validation=(Xv, yv), callback=lambda *a: snapshots.append(weights(m)))  # fmt: skip
+    assert sorted(h) == ["accuracy", "loss", "lr", "val_accuracy", "val_loss"]
+    assert all(len(v) == 5 for v in h.values())
+    start = MLP(2, [6, 3], rng=random.Random(2))
+    states = [weights(start)] + snapshots[:-1]
+    for k, ws in enumerate(states):
+        mk = MLP(2, [6, 3], rng=random.Random(2))
+        for p, w in zip(mk.parameters(), ws):
+            p.data = w
+        assert h["val_loss"][k] == pytest.approx(_ce_numpy(mk, Xv, yv, 1e-3), rel=1e-12)
+        assert h["loss"][k] == pytest.approx(_ce_numpy(mk, X, y, 1e-3), rel=1e-12)
+        from zdravkograd.engine import no_grad
+
+        with no_grad():
+            out = mk([Value(Xv[:, 0]), Value(Xv[:, 1])])
+        acc = np.mean(np.column_stack([o.data for o in out]).argmax(axis=1) == yv)
+        assert h["val_accuracy"][k] == acc
+
+
+def test_minibatches_cover_each_epoch_once():
+    """With batch_size, each epoch visits every row once (n divisible by the batch)."""
+    X = np.arange(12.0).reshape(-1, 1)
+    y = np.zeros(12)
+    seen: list[float] = []
+
+    class Spy(MLP):
+        def __call__(self, x):
+            if isinstance(x[0], Value) and not isinstance(x[0].data, float):
+                seen.extend(x[0].data.tolist())
+            return super().__call__(x)
+
+    m = Spy(1, [1], rng=random.Random(0))
+    fit(m, X, y, steps=6, loss="mse", optimizer="adam", lr=0.01, batch_size=4, seed=0,
+        mode="batched")  # fmt: skip
+    assert sorted(seen[:12]) == sorted(seen[12:24]) == list(range(12))
+    assert seen[:12] != seen[12:24]  # a new order each epoch
+
+
+def test_mse_fit_learns_a_line():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (40, 1))
+    y = 3.0 * X[:, 0] - 1.0
+    m = MLP(1, [1], rng=random.Random(0))  # linear
+    h = fit(m, X, y, steps=300, loss="mse", optimizer="adam", lr=0.05, alpha=0.0)
+    assert h["loss"][-1] < 1e-4 and h["r2"][-1] > 0.9999
+    assert [p.data for p in m.parameters()] == pytest.approx([3.0, -1.0], abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"loss": "hinge2"}, "loss must be one of"),
+        ({"batch_size": 0}, "batch_size must be at least 1, got 0"),
+        ({"validation": ([[0.0, 1.0]],)}, "validation must be a pair"),
+        ({"validation": ([[0.0, 1.0, 2.0]], [0])}, "X_val has 3 columns but X has 2"),
+        ({"validation": ([[0.0, 1.0]], [5])}, "y holds class 5 but the model has 3 outputs"),
+    ],
+)
+def test_task_arguments_are_checked_before_any_weight_changes(kwargs, message):
+    X, y = _blobs(9)
+    m = MLP(2, [3, 3], rng=random.Random(0))
+    before = weights(m)
+    with pytest.raises(ValueError, match=message):
+        fit(m, X, y, steps=2, **{"loss": "cross_entropy", **kwargs})
+    assert weights(m) == before
+
+
+def test_cross_entropy_needs_class_indices_and_outputs():
+    X, _ = _blobs(6)
+    with pytest.raises(ValueError, match="class indices"):
+        fit(MLP(2, [3, 3], rng=random.Random(0)), X, X[:, 0], steps=1, loss="cross_entropy")
+    with pytest.raises(ValueError, match="one output per class"):
+        fit(MLP(2, [3, 1], rng=random.Random(0)), X, np.zeros(6, int), steps=1,
+            loss="cross_entropy")  # fmt: skip
+
+
 @pytest.mark.parametrize("mode", ["scalar", "batched", "compiled"])
 def test_a_diverging_run_stops_with_a_clear_error_and_no_numpy_warning(mode):
     """lr=1e10: the loss grows a million-fold at step 1; fit stops before that step's update."""
@@ -307,10 +465,14 @@ def test_a_diverging_run_stops_with_a_clear_error_and_no_numpy_warning(mode):
 
     X, y = moons(30)
     m = model(hidden=(8,))
+    # The oracle for "step 1 was not applied": step 0's update by hand (SGD, lr 1e10).
     reference = model(hidden=(8,))
-    losses: list[float] = []
     ref_mode = "batched" if mode == "compiled" else mode  # the compiled step is batched's
-    fit(reference, X, y, steps=1, lr=1e10, mode=ref_mode, callback=lambda *a: losses.append(a[1]))
+    first = svm_loss(reference, X, y, mode=ref_mode)
+    first.backward()
+    for p in reference.parameters():
+        p.data -= 1e10 * p.grad
+    losses = [float(first.data)]
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a NumPy RuntimeWarning would fail the test
         with pytest.raises(TrainingDiverged) as info:
@@ -322,6 +484,30 @@ def test_a_diverging_run_stops_with_a_clear_error_and_no_numpy_warning(mode):
     assert message.startswith("training diverged at step 1: the loss grew from ")
     assert "try a smaller lr (this run used 1e+10)" in message
     np.testing.assert_array_equal(weights(m), weights(reference))  # step 1 was not applied
+
+
+@pytest.mark.parametrize("mode", ["scalar", "batched", "compiled"])
+@pytest.mark.parametrize("lr", [1e10, 1e300])
+def test_a_last_update_that_diverges_is_caught_and_undone(mode, lr):
+    """No step after the last update checks it: fit does, and puts the weights back."""
+    import warnings
+
+    X, y = moons(30)
+    m = model(hidden=(8,))
+    start = weights(m)
+    seen: list[float] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a NumPy RuntimeWarning would fail the test
+        with pytest.raises(TrainingDiverged) as info:
+            fit(m, X, y, steps=1, lr=lr, mode=mode, callback=lambda *a: seen.append(a[1]))
+    exc = info.value
+    assert exc.step == 1 and exc.first_loss == seen[0]
+    assert not np.isfinite(exc.loss) or exc.loss > 1e6 * exc.first_loss
+    assert str(exc).startswith("training diverged at step 1: the loss ")
+    assert weights(m) == start  # the update that diverged is undone
+    # A last update that does not diverge is kept, and costs no error.
+    history = fit(m, X, y, steps=1, lr=0.1, mode=mode)
+    assert len(history["loss"]) == 1 and weights(m) != start
 
 
 def test_a_loss_that_is_infinite_at_once_stops_at_step_0():

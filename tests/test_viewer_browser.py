@@ -23,10 +23,10 @@ pytestmark = pytest.mark.browser
 
 require("graphviz")
 require_program("dot")
-CHROMIUM = require_program("chromium")
-CHROMEDRIVER = require_program("chromedriver")
-webdriver = require("selenium.webdriver")
-from selenium.webdriver.chrome.service import Service  # noqa: E402
+require_program("chromium")
+require_program("chromedriver")
+require("selenium.webdriver")
+from chromium import start_chromium  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 
@@ -35,26 +35,7 @@ from zdravkograd.viz import backprop_html  # noqa: E402
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1500,900",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    # an explicit Service: Selenium must not go looking for (or download) a driver
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
+    driver = start_chromium(tmp_path_factory.mktemp("chromium-profile"), window="1500,900")
     yield driver
     driver.quit()
 
@@ -263,3 +244,34 @@ def test_on_a_small_screen_the_buttons_stay_put_while_the_table_follows(browser,
         assert _errors(browser) == []
     finally:
         browser.set_window_size(size["width"], size["height"])
+
+
+def test_one_gpt_position_replays_module_by_module(browser, tmp_path):
+    """The loss of one position of microgpt's model, collapsed by module: a dozen steps."""
+    from zdravkograd.losses import logsumexp
+    from zdravkograd.transformer import GPT
+    from zdravkograd.viz import module_groups
+
+    model = GPT(27, rng=random.Random(0))
+    tokens = [26, 4, 12, 12, 0, 26]
+    with module_groups(model) as groups:
+        logits = model(tokens[:2])
+        with groups.scope("loss"):
+            loss = logsumexp(logits[1]) - logits[1][tokens[2]]
+    loss.label = "loss"
+    page = backprop_html(loss, tmp_path / "gpt.html", collapse=groups)
+    loss.backward()
+    browser.get(Path(page).as_uri())
+    counter = browser.find_element(By.ID, "counter")
+    total = int(counter.text.split()[-1])
+    assert 10 <= total <= 20
+    body = browser.find_element(By.TAG_NAME, "body")
+    for _ in range(total):
+        body.send_keys(Keys.ARROW_RIGHT)
+    assert counter.text == f"step {total} of {total}"
+    shown = _shown_grads(browser)
+    assert 10 <= len(shown) <= 20
+    assert float(shown[str(loss._id)][1]) == 1.0
+    assert "blocks.0.attn.step [1]" in browser.find_element(By.ID, "graph").text
+    _save_screenshot(browser, tmp_path, "backprop_viewer_gpt.png")
+    assert _errors(browser) == []

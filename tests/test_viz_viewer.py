@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from conftest import require, require_program
@@ -122,3 +123,34 @@ def test_collapsed_neurons_are_one_step_each(tmp_path):
     shown = {n["id"] for n in data["nodes"]}
     assert {p._id for p in model.parameters()} <= shown
     assert sum(n["param"] for n in data["nodes"]) == len(model.parameters())
+
+
+def test_the_pages_html_css_and_javascript_are_package_files(tmp_path):
+    """The page is assets/viewer.html with viewer.css and viewer.js pasted in, and the
+    Python module holds none of them as a string."""
+    from importlib import resources
+
+    from zdravkograd.viz import viewer
+
+    assets = resources.files("zdravkograd.viz") / "assets"
+    css = (assets / "viewer.css").read_text(encoding="utf-8")
+    js = (assets / "viewer.js").read_text(encoding="utf-8")
+    shell = (assets / "viewer.html").read_text(encoding="utf-8")
+    assert "--current:" in css and "JSON.parse" in js and "<main>" in shell
+    L, *_ = _example()
+    text = Path(backprop_html(L, tmp_path / "p.html")).read_text(encoding="utf-8")
+    assert css in text and js in text
+    head, tail = shell.split("__CSS__")
+    assert text.startswith(head.split("__TITLE__")[0])
+    assert text.endswith(tail.split("__DATA__")[-1].split("__JS__")[-1])
+    source = open(viewer.__file__, encoding="utf-8").read()
+    assert "<style" not in source and "addEventListener" not in source and len(source) < 12_000
+
+
+def test_a_title_that_looks_like_a_slot_stays_as_written(tmp_path):
+    L, *_ = _example()
+    title = "Not the __SVG__ nor the __DATA__ </script> & <b>"
+    text = Path(backprop_html(L, tmp_path / "t.html", title=title)).read_text(encoding="utf-8")
+    assert text.count("<svg") == 1
+    assert "<h1>Not the __SVG__ nor the __DATA__ &lt;/script&gt; &amp; &lt;b&gt;</h1>" in text
+    assert _page_data(text)["rootName"] == "L"

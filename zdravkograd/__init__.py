@@ -7,6 +7,9 @@
 6.0
 """
 
+# nn registers the classes a model file may name with serialization (which never imports
+# nn), so importing any part of the package makes nn.load and serialization.load complete.
+from zdravkograd import nn  # noqa: F401
 from zdravkograd.autodiff import grad, gradcheck, gradients, value_and_grad
 from zdravkograd.compiler import compile, compile_step
 from zdravkograd.engine import Value, detect_anomaly, enable_grad, is_grad_enabled, no_grad

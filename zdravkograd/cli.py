@@ -7,8 +7,16 @@ Commands:
   viewer into ``--out``.
 * ``zdravkograd graph``: draw a computation graph (the tanh-neuron example, or a saved model
   for one input) as SVG or PNG.
-* ``zdravkograd predict --model model.json X1 X2``: print a saved model's score.
-* ``zdravkograd bench``: the benchmark suite (``zdravkograd.bench``).
+* ``zdravkograd predict --model model.json X1 X2``: print a saved model's score (or, for a
+  model from ``train``/``digits``, its answer); ``--csv NEW.csv`` predicts every row.
+* ``zdravkograd digits`` and ``zdravkograd train FILE.csv --target COLUMN``: real data
+  (``zdravkograd.cli_data``).
+* ``zdravkograd lab``: the lab, a local web page that trains a network live
+  (``zdravkograd.lab``).
+* ``zdravkograd bench``: time zdravkograd's own modes on one training step
+  (``zdravkograd.bench``; the comparison with other libraries is ``make bench``).
+* ``zdravkograd names`` / ``zdravkograd sample``: train a character-level GPT on names and
+  sample from it (``zdravkograd.cli_gpt``).
 
 Exit codes: 0 on success, 2 for a bad flag or value (one line on stderr), 1 for anything else
 that went wrong (an unreadable model, an unwritable folder, a missing extra, a training run
@@ -38,14 +46,15 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import zdravkograd
+from zdravkograd._argtypes import Parser as _Parser
+from zdravkograd._argtypes import positive_int as _positive_int
 from zdravkograd._optional import require_extra
 from zdravkograd.engine import Value
-from zdravkograd.examples import TANH_NEURON, tanh_neuron
+from zdravkograd.examples import tanh_neuron
+from zdravkograd.nn import ACTIVATION_MODULES
 
 DEFAULT_OUT = "zdravkograd-out"
-ACTIVATIONS = ("relu", "tanh", "sigmoid")
-NEURON_EXAMPLE = TANH_NEURON
-"""The tanh neuron of ``zdravkograd graph`` (micrograd's lecture example): o = tanh(x·w + b)."""
+ACTIVATIONS = tuple(ACTIVATION_MODULES)  # the hidden activations: nn's, all but 'linear'
 
 
 # A negative number, in any notation float() reads: argparse alone takes -1e3 for an option.
@@ -59,24 +68,8 @@ class CLIError(Exception):
     """Something went wrong that is not a usage error: exit status 1, one-line message."""
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse with a one-line usage error (exit 2) instead of the full usage block."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
-
-
 # ------------------------------------------------------------------ argument types
-
-
-def _positive_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return n
+# (_Parser, the one-line usage error, and _positive_int come from zdravkograd._argtypes)
 
 
 def _seed(text: str) -> int:
@@ -205,13 +198,26 @@ def build_parser() -> argparse.ArgumentParser:
         "moons model, a score > 0 means class +1 (y = +1), < 0 class -1.",
     )
     predict.add_argument("--model", type=Path, required=True, help="a model.json saved by moons")
-    predict.add_argument("input", type=_finite, nargs="+", metavar="X", help="the input numbers")
+    predict.add_argument("input", type=_finite, nargs="*", metavar="X", help="the input numbers")
     predict.set_defaults(func=cmd_predict)
     _accept_negative_numbers(predict)
 
+    from zdravkograd.cli_gpt import add_commands as add_gpt_commands
+
+    add_gpt_commands(sub)  # names, sample
+
+    from zdravkograd import cli_data
+
+    cli_data.add_predict_arguments(predict)
+    cli_data.add_commands(sub)
+
+    from zdravkograd.lab.cli import add_parser as add_lab_parser
+
+    add_lab_parser(sub)
+
     sub.add_parser(
         "bench",
-        help="run the benchmark suite (see 'zdravkograd bench --help')",
+        help="time zdravkograd's modes on one training step (see 'zdravkograd bench --help')",
         add_help=False,
     )
     return parser
@@ -237,6 +243,12 @@ def cmd_moons(args: argparse.Namespace) -> int:
     from zdravkograd import data, nn, viz
 
     X, y = data.make_moons(n_samples=args.samples, noise=args.noise, seed=args.seed)
+    if not all(math.isfinite(v) for v in X.flat):  # a noise near 1e308 overflows
+        _usage_error(
+            "moons",
+            f"argument --noise: {args.noise:g} makes points that are not finite numbers; "
+            "expected a smaller noise (the default is 0.1)",
+        )
     nouts = [*args.hidden, 1]
     model = nn.MLP(2, nouts, activation=args.activation, rng=random.Random(args.seed))
     _print(
@@ -284,7 +296,8 @@ def cmd_moons(args: argparse.Namespace) -> int:
         # instead of 641 for 16-16-1): the page stays readable, and every weight still gets
         # its gradient, in numbers.
         model.zero_grad()  # the replay starts from zero, not from the last training step
-        x = [Value(float(v), label=f"x{i + 1}") for i, v in enumerate(X[0])]
+        # The inputs count from 0, as the weights do: L0.n3.w0 multiplies x0.
+        x = [Value(float(v), label=f"x{i}") for i, v in enumerate(X[0])]
         score = model(x)
         score.label = "score"
         point = ", ".join(f"{v:.3f}" for v in X[0])
@@ -338,22 +351,28 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     """``zdravkograd predict``: print the score (a float) of a saved model for one input."""
+    from zdravkograd import cli_data
+
+    handled = cli_data.cmd_predict(args)  # --csv, and models saved with their preprocessing
+    if handled is not None:
+        return handled
     model = _load_model(args.model)
-    _print(repr(float(_score(model, args.input, "predict").data)))
+    score = float(_score(model, args.input, "predict").data)
+    if not math.isfinite(score):  # finite weights and inputs, but the arithmetic overflowed
+        raise CLIError(
+            f"the model's score for this input is {score}, not a finite number: the "
+            "arithmetic overflowed (are the input numbers, or the weights, far too large?)"
+        )
+    _print(repr(score))
     return 0
 
 
 def cmd_bench(argv: Sequence[str]) -> int:
-    """``zdravkograd bench ARGS``: hand ARGS to ``zdravkograd.bench.main``."""
+    """``zdravkograd bench ARGS``: hand ARGS to ``zdravkograd.bench.main`` (its own parser,
+    with the same one-line usage errors)."""
     from zdravkograd import bench
 
-    # bench.main has its own argparse parser: give its usage errors our one-line form too.
-    original = argparse.ArgumentParser.error
-    setattr(argparse.ArgumentParser, "error", _Parser.error)  # noqa: B010 (mypy: a method)
-    try:
-        return int(bench.main(list(argv)) or 0)
-    finally:
-        setattr(argparse.ArgumentParser, "error", original)  # noqa: B010
+    return int(bench.main(list(argv)) or 0)
 
 
 # ---------------------------------------------------------------------- helpers
@@ -442,6 +461,14 @@ class _Outputs:
         try:
             if folder.exists() and not folder.is_dir():
                 raise CLIError(f"cannot write into '{folder}': it exists and is not a folder")
+            missing = folder  # the folders to create: none may be a link to nowhere
+            while not missing.exists() and missing != missing.parent:
+                if missing.is_symlink():
+                    raise CLIError(
+                        f"cannot write into '{folder}': '{missing}' is a symbolic link to "
+                        f"'{os.readlink(missing)}', which does not exist"
+                    )
+                missing = missing.parent
             for name in self.names:
                 if (folder / name).is_dir():
                     raise CLIError(f"cannot replace '{folder / name}': it is a folder")
@@ -575,7 +602,8 @@ def _load_model(path: Path) -> Any:
 
 def _score(model: Any, inputs: Sequence[float], command: str) -> Value:
     """The model's output for one input, as one Value; a wrong input count is a usage error."""
-    x = [Value(v, label=f"x{i + 1}") for i, v in enumerate(inputs)]
+    # The inputs count from 0, as the weights do: L0.n3.w0 multiplies x0.
+    x = [Value(v, label=f"x{i}") for i, v in enumerate(inputs)]
     try:
         out = model(x)
     except ValueError as exc:

@@ -26,6 +26,7 @@ from typing import Any, Union
 
 import numpy as np
 
+from zdravkograd._checks import check_choice
 from zdravkograd.engine import Value
 
 Scores = Union[Value, Sequence[Value]]
@@ -36,8 +37,7 @@ REDUCTIONS = ("mean", "sum", "none")
 
 
 def _check_reduction(reduction: str) -> None:
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    check_choice("reduction", reduction, REDUCTIONS)
 
 
 def _as_value(x: Any) -> Value:

@@ -4,7 +4,8 @@ A ``Module`` finds its parameters by looking at its own attributes, as PyTorch d
 
 * an attribute holding a ``Module`` is a child module;
 * an attribute holding a ``Value`` is a parameter;
-* an attribute holding a list (or tuple) is searched element by element for both.
+* an attribute holding a list (or tuple) is searched element by element for both, and so
+  is a list of lists (a weight matrix is a list of rows).
 
 Attributes whose name starts with ``_`` are private and never registered. Names are
 dotted paths, so the second weight of the fourth neuron of the first layer of an
@@ -34,10 +35,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from numbers import Real
 from typing import Any, NamedTuple
 
+from zdravkograd import serialization
+from zdravkograd._checks import check_bool, check_choice, check_int, check_rng
 from zdravkograd.engine import Value
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
-"""The activation names a Neuron, Layer or MLP accepts."""
+"""The activation names a Neuron, Layer or MLP accepts: the one list the command line,
+model files and ``torch_bridge`` read. Each but ``'linear'`` is also a ``Value`` method and
+a module class (``ACTIVATION_MODULES``)."""
 
 INITS = ("uniform", "kaiming", "xavier")
 """The weight initialisations a Neuron, Layer or MLP accepts."""
@@ -82,9 +87,7 @@ class Module:
             if isinstance(value, (Module, Value)):
                 yield name, value
             elif isinstance(value, (list, tuple)):
-                for i, item in enumerate(value):
-                    if isinstance(item, (Module, Value)):
-                        yield f"{name}.{i}", item
+                yield from _list_members(name, value)
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         """The direct sub-modules with their names (``layers.0``, ``layers.1``, ...)."""
@@ -144,6 +147,8 @@ class Module:
                 if name[0] == "_":
                     continue
                 items = value if isinstance(value, (list, tuple)) else (value,)
+                if items and isinstance(items[0], (list, tuple)):  # a matrix: a list of rows
+                    items = [item for _, item in _list_members(name, items)]
                 for item in items:
                     if isinstance(item, Value):
                         if id(item) not in seen:
@@ -184,8 +189,7 @@ class Module:
 
     def train(self, mode: bool = True) -> Module:
         """Set ``training = mode`` on this module and every descendant. Returns self."""
-        if not isinstance(mode, bool):
-            raise TypeError(f"train() takes a bool, got {type(mode).__name__}")
+        check_bool("mode", mode)
         for module in self.modules():
             module.training = mode
         return self
@@ -254,9 +258,7 @@ class Module:
 
         See ``zdravkograd.nn.load``. Only JSON is written (never pickle).
         """
-        from zdravkograd.serialization import save
-
-        save(self, path)
+        serialization.save(self, path)
 
     def _config(self) -> dict[str, Any] | None:
         """The constructor arguments that rebuild this module, or None if unknown."""
@@ -292,6 +294,15 @@ class Module:
         return f"{head}\n{body}\n)"
 
 
+def _list_members(name: str, items: Sequence[Any]) -> Iterator[tuple[str, Any]]:
+    """(``name.i``, item) for the Modules and Values in a list, ``name.i.j`` in a list of lists."""
+    for i, item in enumerate(items):
+        if isinstance(item, (Module, Value)):
+            yield f"{name}.{i}", item
+        elif isinstance(item, (list, tuple)):
+            yield from _list_members(f"{name}.{i}", item)
+
+
 _SHORT = {"layers": "L", "neurons": "n"}
 
 
@@ -321,34 +332,7 @@ def load(path: Any, model: Module | None = None) -> Module:
     check happens before any weight changes; errors are ``FileNotFoundError`` or
     ``zdravkograd.serialization.ModelFileError`` (a ``ValueError``).
     """
-    from zdravkograd.serialization import load as _load
-
-    return _load(path, model)
-
-
-# ------------------------------------------------------------------ checks
-
-
-def _check_int(name: str, value: Any, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}: {value!r:.40}")
-    if value < low:
-        raise ValueError(f"{name} must be at least {low}, got {value}")
-    return value
-
-
-def _check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
-    if value not in choices:
-        raise ValueError(f"unknown {name} {value!r}; expected one of {', '.join(choices)}")
-    return str(value)
-
-
-def _check_rng(rng: Any) -> Any:
-    if rng is None:
-        return random  # the global generator, as in the seed: random.seed() reproduces
-    if not isinstance(rng, random.Random):
-        raise TypeError(f"rng must be a random.Random or None, got {type(rng).__name__}")
-    return rng
+    return serialization.load(path, model)
 
 
 # ------------------------------------------------------------ seed classes
@@ -379,13 +363,13 @@ class Neuron(Module):
         rng: random.Random | None = None,
         fan_out: int = 1,
     ) -> None:
-        _check_int("nin", nin)
-        _check_int("fan_out", fan_out)
+        check_int("nin", nin, minimum=1)
+        check_int("fan_out", fan_out, minimum=1)
         if nonlin is not None:
             activation = "relu" if nonlin else "linear"
-        self.activation = _check_choice("activation", activation, ACTIVATIONS)
-        _check_choice("init", init, INITS)
-        gen = _check_rng(rng)
+        self.activation = check_choice("activation", activation, ACTIVATIONS)
+        check_choice("init", init, INITS)
+        gen = check_rng(rng)
         if init == "uniform":
             bound = 1.0
         elif init == "kaiming":
@@ -436,7 +420,7 @@ class Neuron(Module):
         a = self.activation
         if a == "linear":
             return act
-        out = act.relu() if a == "relu" else act.tanh() if a == "tanh" else act.sigmoid()
+        out = getattr(act, a)()  # act.relu(), act.tanh(), act.sigmoid()
         out.label = self._prefix + a
         return out
 
@@ -446,8 +430,9 @@ class Neuron(Module):
         return {"nin": len(self.w), "activation": self.activation}
 
     def __repr__(self) -> str:  # the seed's short form: ReLUNeuron(2), LinearNeuron(16)
-        names = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "linear": "Linear"}
-        return f"{names[self.activation]}Neuron({len(self.w)})"
+        a = self.activation
+        name = "Linear" if a == "linear" else ACTIVATION_MODULES[a].__name__
+        return f"{name}Neuron({len(self.w)})"
 
 
 class Layer(Module):
@@ -457,7 +442,7 @@ class Layer(Module):
     """
 
     def __init__(self, nin: int, nout: int, **kwargs: Any) -> None:
-        _check_int("nout", nout)
+        check_int("nout", nout, minimum=1)
         kwargs.setdefault("fan_out", nout)
         self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
         self.name_nodes()
@@ -507,14 +492,14 @@ class MLP(Module):
         init: str = "uniform",
         rng: random.Random | None = None,
     ) -> None:
-        _check_int("nin", nin)
+        check_int("nin", nin, minimum=1)
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
             raise TypeError(f"nouts must be a non-empty list of layer widths, got {nouts!r:.40}")
         for i, n in enumerate(nouts):
-            _check_int(f"nouts[{i}]", n)
-        _check_choice("activation", activation, ACTIVATIONS)
-        _check_choice("init", init, INITS)
-        _check_rng(rng)
+            check_int(f"nouts[{i}]", n, minimum=1)
+        check_choice("activation", activation, ACTIVATIONS)
+        check_choice("init", init, INITS)
+        check_rng(rng)
         sizes = [nin] + list(nouts)
         last = len(nouts) - 1
         self.layers = [
@@ -628,6 +613,10 @@ class Sigmoid(_Activation):
     _method = "sigmoid"
 
 
+ACTIVATION_MODULES: dict[str, type[Module]] = {m._method: m for m in (ReLU, Tanh, Sigmoid)}
+"""Each non-linear activation name with its module class (``'relu'`` -> ``ReLU``)."""
+
+
 class Sequential(Module):
     """Modules applied one after the other: ``Sequential(Linear(2, 8), ReLU(), Linear(8, 1))``."""
 
@@ -639,6 +628,10 @@ class Sequential(Module):
         self.name_nodes()
 
     def __call__(self, x: Any) -> Any:
+        # A wrong input count names the model, not the layer inside it that would notice.
+        nin = getattr(self.layers[0], "nin", None) if self.layers else None
+        if isinstance(nin, int) and len(x) != nin:
+            raise ValueError(f"Sequential expects {nin} inputs, got {len(x)}")
         for layer in self.layers:
             x = layer(x)
         return x
@@ -658,8 +651,76 @@ class Sequential(Module):
         return {"modules": [m for m in self.layers]}  # serialization describes each in turn
 
 
+# ------------------------------------------------------------------ model files
+# The classes a model file may name, what their arguments must be and how many parameters
+# those make. ``serialization`` builds only these; it never imports this module.
+
+
+def _width(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 1
+
+
+def _widths(v: Any) -> bool:
+    return isinstance(v, list) and len(v) > 0 and all(_width(x) for x in v)
+
+
+def _activation(v: Any) -> bool:
+    return isinstance(v, str) and v in ACTIVATIONS
+
+
+def _init(v: Any) -> bool:
+    return isinstance(v, str) and v in INITS
+
+
+def _mlp_size(args: dict[str, Any]) -> int:
+    sizes = [args["nin"], *args["nouts"]]
+    return sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+
+
+def _layer_size(args: dict[str, Any]) -> int:
+    return int((args["nin"] + 1) * args["nout"])
+
+
+serialization.register(
+    MLP, {"nin": _width, "nouts": _widths, "activation": _activation, "init": _init}, _mlp_size
+)
+serialization.register(
+    Layer, {"nin": _width, "nout": _width, "activation": _activation}, _layer_size
+)
+serialization.register(Neuron, {"nin": _width, "activation": _activation}, lambda a: a["nin"] + 1)
+serialization.register(Linear, {"nin": _width, "nout": _width, "init": _init}, _layer_size)
+for _module in ACTIVATION_MODULES.values():
+    serialization.register(_module, {}, lambda a: 0, seeded=False)
+serialization.register(Sequential, {"modules": lambda v: isinstance(v, list)}, lambda a: 0)
+
+
+# The transformer's modules live in zdravkograd/transformer.py, which builds on Module; they
+# are re-exported here on first use (an import at the top would be circular). The import at
+# the end of this file registers them for model files whenever nn is imported.
+_TRANSFORMER = (
+    "Embedding",
+    "RMSNorm",
+    "LayerNorm",
+    "CausalSelfAttention",
+    "FeedForward",
+    "Block",
+    "GPT",
+    "KVCache",
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _TRANSFORMER:
+        from zdravkograd import transformer
+
+        return getattr(transformer, name)
+    raise AttributeError(f"module 'zdravkograd.nn' has no attribute {name!r}")
+
+
 __all__ = [
+    *_TRANSFORMER,
     "ACTIVATIONS",
+    "ACTIVATION_MODULES",
     "INITS",
     "Module",
     "Neuron",
@@ -674,3 +735,5 @@ __all__ = [
     "LoadResult",
     "load",
 ]
+
+from zdravkograd import transformer as _transformer  # noqa: E402,F401  (see _TRANSFORMER)

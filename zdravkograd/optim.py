@@ -18,6 +18,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from zdravkograd._checks import check_int, check_number
 from zdravkograd.engine import Value
 
 
@@ -31,12 +32,6 @@ def _params(params: Any) -> list[Value]:
     if not out:
         raise ValueError("optimizer got an empty parameter list")
     return out
-
-
-def _nonneg(name: str, v: Any) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0:
-        raise ValueError(f"{name} must be a number >= 0, got {v!r}")
-    return float(v)
 
 
 def _is_number(x: Any) -> bool:
@@ -57,7 +52,7 @@ class Optimizer:
 
     def __init__(self, params: Iterable[Value], lr: float) -> None:
         self.params = _params(params)
-        self.lr = _nonneg("lr", lr)
+        self.lr = check_number("lr", lr, minimum=0)
         self.initial_lr = self.lr  # what schedulers scale
         self.steps = 0  # how many times step() ran
 
@@ -136,9 +131,9 @@ class SGD(Optimizer):
         dampening: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
-        self.momentum = _nonneg("momentum", momentum)
-        self.weight_decay = _nonneg("weight_decay", weight_decay)
-        self.dampening = _nonneg("dampening", dampening)
+        self.momentum = check_number("momentum", momentum, minimum=0)
+        self.weight_decay = check_number("weight_decay", weight_decay, minimum=0)
+        self.dampening = check_number("dampening", dampening, minimum=0)
         if nesterov and (self.momentum <= 0 or self.dampening != 0):
             raise ValueError("Nesterov momentum needs momentum > 0 and dampening = 0")
         self.nesterov = bool(nesterov)
@@ -197,8 +192,8 @@ class Adam(Optimizer):
         if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
             raise ValueError(f"betas must be two numbers in [0, 1), got {betas!r}")
         self.betas = (float(betas[0]), float(betas[1]))
-        self.eps = _nonneg("eps", eps)
-        self.weight_decay = _nonneg("weight_decay", weight_decay)
+        self.eps = check_number("eps", eps, minimum=0)
+        self.weight_decay = check_number("weight_decay", weight_decay, minimum=0)
         self.exp_avg = [0.0] * len(self.params)
         self.exp_avg_sq = [0.0] * len(self.params)
 
@@ -315,8 +310,7 @@ class LinearLR(LRScheduler):
     ) -> None:
         if not 0 < start_factor <= 1 or not 0 <= end_factor <= 1:
             raise ValueError("start_factor must be in (0, 1] and end_factor in [0, 1]")
-        if isinstance(total_iters, bool) or not isinstance(total_iters, int) or total_iters < 1:
-            raise ValueError(f"total_iters must be an int >= 1, got {total_iters!r}")
+        check_int("total_iters", total_iters, minimum=1)
         self.start_factor, self.end_factor, self.total_iters = (
             float(start_factor),
             float(end_factor),
@@ -333,8 +327,7 @@ class StepLR(LRScheduler):
     """Multiply ``lr`` by ``gamma`` every ``step_size`` epochs: ``lr_0 gamma^(k // step_size)``."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
-            raise ValueError(f"step_size must be an int >= 1, got {step_size!r}")
+        check_int("step_size", step_size, minimum=1)
         self.step_size, self.gamma = step_size, float(gamma)
         super().__init__(optimizer)
 
@@ -347,8 +340,7 @@ class CosineAnnealingLR(LRScheduler):
     ``T_max`` epochs (SGDR without restarts)."""
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
-        if isinstance(T_max, bool) or not isinstance(T_max, int) or T_max < 1:
-            raise ValueError(f"T_max must be an int >= 1, got {T_max!r}")
+        check_int("T_max", T_max, minimum=1)
         self.T_max, self.eta_min = T_max, float(eta_min)
         super().__init__(optimizer)
 

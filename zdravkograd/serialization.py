@@ -29,9 +29,8 @@ import json
 import os
 import random
 import tempfile
-from typing import Any
-
-from zdravkograd import nn
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 FORMAT = "zdravkograd-model"
 FORMAT_VERSION = 1
@@ -41,48 +40,44 @@ class ModelFileError(ValueError):
     """A model file that cannot be loaded: what is wrong, and where."""
 
 
-# class name -> (class, {argument name: checker}). Only these classes can be loaded.
-def _int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool) and v >= 1
+class Architecture(NamedTuple):
+    """A class a model file may name: what its arguments must be, and what they make."""
+
+    cls: type[Any]
+    args: dict[str, Callable[[Any], bool]]  # argument name -> is this value acceptable?
+    count: Callable[[dict[str, Any]], int]  # the number of parameters these arguments make
+    seeded: bool  # does the constructor draw weights (and so take ``rng``)?
 
 
-def _ints(v: Any) -> bool:
-    return isinstance(v, list) and len(v) > 0 and all(_int(x) for x in v)
+ARCHITECTURES: dict[str, Architecture] = {}
+"""The only classes ``load`` builds, by name. ``zdravkograd.nn`` fills it when imported
+(and ``import zdravkograd`` imports ``nn``), so this module never imports ``nn``."""
 
 
-def _act(v: Any) -> bool:
-    return v in nn.ACTIVATIONS
+def register(
+    cls: type[Any],
+    args: dict[str, Callable[[Any], bool]],
+    count: Callable[[dict[str, Any]], int],
+    seeded: bool = True,
+) -> None:
+    """Let model files name ``cls``. An argument called ``modules`` holds a list of
+    module descriptions (a container such as ``Sequential``, built as ``cls(*modules)``)."""
+    ARCHITECTURES[cls.__name__] = Architecture(cls, args, count, seeded)
 
 
-def _init(v: Any) -> bool:
-    return v in nn.INITS
-
-
-ARCHITECTURES: dict[str, tuple[type[nn.Module], dict[str, Any]]] = {
-    "MLP": (nn.MLP, {"nin": _int, "nouts": _ints, "activation": _act, "init": _init}),
-    "Layer": (nn.Layer, {"nin": _int, "nout": _int, "activation": _act}),
-    "Neuron": (nn.Neuron, {"nin": _int, "activation": _act}),
-    "Linear": (nn.Linear, {"nin": _int, "nout": _int, "init": _init}),
-    "ReLU": (nn.ReLU, {}),
-    "Tanh": (nn.Tanh, {}),
-    "Sigmoid": (nn.Sigmoid, {}),
-    "Sequential": (nn.Sequential, {"modules": lambda v: isinstance(v, list)}),
-}
-
-
-def architecture(model: nn.Module) -> dict[str, Any] | None:
+def architecture(model: Any) -> dict[str, Any] | None:
     """The JSON description of ``model``'s architecture, or None for a custom Module."""
     name = type(model).__name__
-    if name not in ARCHITECTURES or type(model) is not ARCHITECTURES[name][0]:
+    if name not in ARCHITECTURES or type(model) is not ARCHITECTURES[name].cls:
         return None
     config = model._config()
     if config is None:
         return None
-    if name == "Sequential":
+    if "modules" in config:
         parts = [architecture(m) for m in config["modules"]]
         if any(p is None for p in parts):
             return None
-        config = {"modules": parts}
+        config = {**config, "modules": parts}
     return {"class": name, "args": config}
 
 
@@ -95,47 +90,45 @@ def _check(arch: Any, where: str = "architecture") -> int:
         raise ModelFileError(
             f"{where}: unknown class {name!r:.60}; this version knows {', '.join(ARCHITECTURES)}"
         )
-    _, checks = ARCHITECTURES[name]
+    checks = ARCHITECTURES[name].args
     if not isinstance(args, dict) or set(args) != set(checks):
         got = sorted(args) if isinstance(args, dict) else type(args).__name__
         raise ModelFileError(f"{where}: {name} takes arguments {sorted(checks)}, got {got}")
     for key, ok in checks.items():
         if not ok(args[key]):
             raise ModelFileError(f"{where}: {name} argument {key}={args[key]!r:.60} is invalid")
-    if name == "Sequential":
+    if "modules" in checks:
         return sum(_check(a, f"{where}.modules[{i}]") for i, a in enumerate(args["modules"]))
-    if name == "MLP":
-        sizes = [args["nin"], *args["nouts"]]
-        return sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
-    if name in ("Layer", "Linear"):
-        return int((args["nin"] + 1) * args["nout"])
-    if name == "Neuron":
-        return int(args["nin"] + 1)
-    return 0  # an activation
+    return ARCHITECTURES[name].count(args)
 
 
-def _build(arch: dict[str, Any]) -> nn.Module:
+def _build(arch: dict[str, Any]) -> Any:
     """Build a module from a description that ``_check`` accepted."""
     name, args = arch["class"], arch["args"]
-    cls, _ = ARCHITECTURES[name]
-    if name == "Sequential":
-        return nn.Sequential(*[_build(a) for a in args["modules"]])
-    kwargs = dict(args)
-    if name not in ("ReLU", "Tanh", "Sigmoid"):
-        kwargs["rng"] = random.Random(0)  # weights are overwritten; leave global random alone
-    if name == "Layer":
-        return nn.Layer(kwargs.pop("nin"), kwargs.pop("nout"), **kwargs)
-    return cls(**kwargs)
+    cls, checks, _, seeded = ARCHITECTURES[name]
+    if "modules" in checks:
+        return cls(*[_build(a) for a in args["modules"]])
+    if seeded:  # the weights are overwritten; leave the global random alone
+        return cls(**args, rng=random.Random(0))
+    return cls(**args)
 
 
-def dumps(model: nn.Module) -> str:
-    """The JSON text ``save`` writes."""
-    doc = {
+def dumps(model: Any, preprocessing: dict[str, Any] | None = None) -> str:
+    """The JSON text ``save`` writes.
+
+    ``preprocessing`` (optional, JSON-safe) is stored as the file's ``"preprocessing"``
+    field: what ``zdravkograd train`` needs around the network (feature columns and their
+    scaling, class labels); see ``zdravkograd.table``. Readers that do not know the field
+    ignore it, so the format version stays 1.
+    """
+    doc: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "architecture": architecture(model),
         "weights": dict(model.state_dict()),
     }
+    if preprocessing is not None:
+        doc["preprocessing"] = preprocessing
     return json.dumps(doc, indent=1)
 
 
@@ -146,13 +139,13 @@ def _umask() -> int:
     return mask
 
 
-def save(model: nn.Module, path: Any) -> None:
+def save(model: Any, path: Any, preprocessing: dict[str, Any] | None = None) -> None:
     """Write ``model`` to ``path`` as JSON, atomically (temporary file + ``os.replace``).
 
     A custom Module (not one of ``ARCHITECTURES``) is saved with ``"architecture": null``;
-    load it back with ``load(path, model=an_instance)``.
+    load it back with ``load(path, model=an_instance)``. ``preprocessing``: see ``dumps``.
     """
-    text = dumps(model)  # any error here happens before a file is touched
+    text = dumps(model, preprocessing)  # any error here happens before a file is touched
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     tmp = None
@@ -174,7 +167,7 @@ def save(model: nn.Module, path: Any) -> None:
         raise
 
 
-def loads(text: str, model: nn.Module | None = None, source: str = "<string>") -> nn.Module:
+def loads(text: str, model: Any = None, source: str = "<string>") -> Any:
     """Like ``load`` but from JSON text; ``source`` names it in error messages."""
     try:
         doc = json.loads(text)
@@ -231,12 +224,12 @@ def loads(text: str, model: nn.Module | None = None, source: str = "<string>") -
         target = model
     try:
         target.load_state_dict(weights, strict=True)
-    except nn.StateDictError as exc:
+    except ValueError as exc:  # nn.StateDictError
         raise ModelFileError(f"{source}: {exc}") from None
     return target
 
 
-def load(path: Any, model: nn.Module | None = None) -> nn.Module:
+def load(path: Any, model: Any = None) -> Any:
     """Read a model saved by ``save``. See ``zdravkograd.nn.load``."""
     path = os.fspath(path)
     try:

@@ -9,6 +9,11 @@ and activation layers in float64, carrying the same weights: neuron ``j``'s weig
 (``Linear``, activation, ``Linear``, ..., ``Linear``, all hidden activations the same)
 becomes an ``MLP``; any other mix of ``Linear``/``ReLU``/``Tanh``/``Sigmoid`` becomes a
 zdravkograd ``Sequential``. Anything else raises ``TypeError`` naming the layer.
+
+The transformer's modules go both ways too: ``Embedding``, ``RMSNorm`` and ``LayerNorm``
+become ``torch.nn.Embedding``/``RMSNorm``/``LayerNorm``; ``CausalSelfAttention`` and
+``GPT`` become the twins in ``zdravkograd.torch_gpt``. A zdravkograd matrix parameter
+``blocks.0.attn.wq`` (rows of Values) is the tensor ``blocks.0.attn.wq.weight``.
 """
 
 from __future__ import annotations
@@ -16,10 +21,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from zdravkograd import nn
+from zdravkograd import nn, transformer
 from zdravkograd._optional import require_extra
-
-_TORCH_ACT = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid"}
 
 
 def _torch() -> Any:
@@ -49,7 +52,7 @@ def _parts(model: nn.Module) -> list[tuple[nn.Layer, str]]:
                 parts.append((m, m.activation))
             elif isinstance(m, nn.Linear):
                 parts.append((m, "linear"))
-            elif isinstance(m, (nn.ReLU, nn.Tanh, nn.Sigmoid)):
+            elif type(m) in nn.ACTIVATION_MODULES.values():
                 parts.append((m, "module"))  # type: ignore[arg-type]
             else:
                 raise TypeError(f"to_torch: cannot convert layer {i}: {type(m).__name__}")
@@ -58,8 +61,11 @@ def _parts(model: nn.Module) -> list[tuple[nn.Layer, str]]:
 
 
 def to_torch(model: nn.Module) -> Any:
-    """A ``torch.nn.Sequential`` (float64) computing the same function with the same weights."""
+    """A ``torch.nn.Sequential`` (float64) computing the same function with the same weights;
+    for a transformer module, its PyTorch counterpart (see the module docstring)."""
     torch = _torch()
+    if isinstance(model, _TRANSFORMER):
+        return _transformer_to_torch(torch, model)
     layers: list[Any] = []
     for part, act in _parts(model):
         if act == "module":
@@ -67,7 +73,8 @@ def to_torch(model: nn.Module) -> Any:
             continue
         layers.append(_linear_to_torch(torch, part))
         if act != "linear":
-            layers.append(getattr(torch.nn, _TORCH_ACT[act])())
+            # torch.nn names its activation classes as nn does: ReLU, Tanh, Sigmoid
+            layers.append(getattr(torch.nn, nn.ACTIVATION_MODULES[act].__name__)())
     return torch.nn.Sequential(*layers)
 
 
@@ -89,9 +96,12 @@ def from_torch(seq: Any) -> nn.Module:
     outputs, not yet initialised (``LazyLinear``) or without data (the ``meta`` device).
     """
     torch = _torch()
+    twin = _transformer_from_torch(torch, seq)
+    if twin is not None:
+        return twin
     if not isinstance(seq, torch.nn.Sequential):
         raise TypeError(f"from_torch takes a torch.nn.Sequential, got {type(seq).__name__}")
-    names = {torch.nn.ReLU: "relu", torch.nn.Tanh: "tanh", torch.nn.Sigmoid: "sigmoid"}
+    names = {getattr(torch.nn, m.__name__): a for a, m in nn.ACTIVATION_MODULES.items()}
     kinds: list[str] = []
     for i, m in enumerate(seq):
         if isinstance(m, torch.nn.Linear):
@@ -113,9 +123,9 @@ def from_torch(seq: Any) -> nn.Module:
         elif type(m) in names:
             kinds.append(names[type(m)])
         else:
+            known = ", ".join(m.__name__ for m in nn.ACTIVATION_MODULES.values())
             raise TypeError(
-                f"from_torch: layer {i} is {type(m).__name__}; only Linear, ReLU, Tanh "
-                f"and Sigmoid are supported"
+                f"from_torch: layer {i} is {type(m).__name__}; only Linear, {known} are supported"
             )
     if not kinds:
         raise TypeError("from_torch: the Sequential is empty")
@@ -149,8 +159,94 @@ def from_torch(seq: Any) -> nn.Module:
             _copy_into(lin, m)
             mods.append(lin)
         else:
-            mods.append({"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}[kind]())
+            mods.append(nn.ACTIVATION_MODULES[kind]())
     return nn.Sequential(*mods)
+
+
+# ------------------------------------------------------------------ transformer
+
+_TRANSFORMER = (
+    transformer.Embedding,
+    transformer.RMSNorm,
+    transformer.LayerNorm,
+    transformer.CausalSelfAttention,
+    transformer.GPT,
+)
+
+
+def _torch_name(name: str) -> tuple[str, tuple[int, ...]]:
+    """``('blocks.0.attn.wq.weight', (3, 7))`` for the parameter ``blocks.0.attn.wq.3.7``."""
+    parts = name.split(".")
+    index: list[int] = []
+    while parts and parts[-1].isdigit():
+        index.insert(0, int(parts.pop()))
+    base = ".".join(parts)
+    if parts[-1] not in ("weight", "bias"):
+        base += ".weight"  # a matrix attribute is a bias-free Linear in PyTorch
+    return base, tuple(index)
+
+
+def _transformer_to_torch(torch: Any, model: nn.Module) -> Any:
+    if isinstance(model, transformer.Embedding):
+        twin = torch.nn.Embedding(model.num_embeddings, model.embedding_dim, dtype=torch.float64)
+    elif isinstance(model, transformer.RMSNorm):
+        twin = torch.nn.RMSNorm(
+            model.normalized_shape, model.eps, model.elementwise_affine, dtype=torch.float64
+        )
+    elif isinstance(model, transformer.LayerNorm):
+        twin = torch.nn.LayerNorm(
+            model.normalized_shape,
+            model.eps,
+            model.elementwise_affine,
+            bias=model.has_bias,
+            dtype=torch.float64,
+        )
+    else:
+        from zdravkograd import torch_gpt
+
+        cls = torch_gpt.GPT if isinstance(model, transformer.GPT) else torch_gpt.CausalSelfAttention
+        config = model._config()
+        assert config is not None  # both classes describe themselves
+        twin = cls(**config)
+    state = {k: v.detach().clone() for k, v in twin.state_dict().items()}
+    for name, p in model.named_parameters():
+        key, index = _torch_name(name)
+        state[key][index] = float(p.data)
+    twin.load_state_dict(state)
+    return twin
+
+
+def _transformer_from_torch(torch: Any, twin: Any) -> nn.Module | None:
+    """The zdravkograd module for a PyTorch transformer module, or None for another kind."""
+    from zdravkograd import torch_gpt
+
+    rng = random.Random(0)  # the weights are copied over; leave the global random alone
+    model: nn.Module
+    if isinstance(twin, torch.nn.Embedding):
+        model = transformer.Embedding(twin.num_embeddings, twin.embedding_dim, rng=rng)
+    elif isinstance(twin, (torch.nn.RMSNorm, torch.nn.LayerNorm)):
+        if len(twin.normalized_shape) != 1:
+            raise TypeError(
+                f"from_torch: a {type(twin).__name__} over shape {tuple(twin.normalized_shape)}; "
+                "zdravkograd normalises vectors (a 1-D shape)"
+            )
+        n, affine = twin.normalized_shape[0], twin.elementwise_affine
+        if isinstance(twin, torch.nn.RMSNorm):
+            model = transformer.RMSNorm(n, twin.eps, affine)
+        else:
+            bias = affine and twin.bias is not None
+            model = transformer.LayerNorm(n, twin.eps, affine, bias=bias)
+    elif isinstance(twin, torch_gpt.GPT):
+        model = transformer.GPT(**twin.config, rng=rng)
+    elif isinstance(twin, torch_gpt.CausalSelfAttention):
+        model = transformer.CausalSelfAttention(twin.wq.in_features, twin.n_head, rng=rng)
+    else:
+        return None
+    state = {k: v.detach().to(torch.float64) for k, v in twin.state_dict().items()}
+    for name, p in model.named_parameters():
+        key, index = _torch_name(name)
+        p.data = float(state[key][index])
+    return model
 
 
 __all__ = ["to_torch", "from_torch"]

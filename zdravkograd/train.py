@@ -1,6 +1,8 @@
 """The training loop behind `zdravkograd moons` and the notebooks.
 
-`fit` trains a binary classifier with the recipe of micrograd's moons demo:
+`fit` trains a binary classifier with the recipe of micrograd's moons demo (and, with
+`loss='cross_entropy'` or `loss='mse'`, a multi-class classifier or a regressor; see
+"Other tasks" below):
 
     L = 1/n · Σ_i max(0, 1 - y_i · s_i)  +  alpha · Σ_p p²
 
@@ -18,6 +20,16 @@ The same loss can be computed three ways (`mode`), which give the same numbers:
 * `'compiled'`: the batched graph traced once by `zdravkograd.compile` and replayed
   as straight-line code, which also hands back the scores for the accuracy (see
   `_compiled_step`). The same numbers as `'batched'`, bit for bit, and the fastest.
+
+Other tasks
+-----------
+`loss='cross_entropy'` trains a classifier with one output per class (labels `0..C-1`) by
+softmax cross-entropy; `loss='mse'` a regressor with one output by the mean squared error.
+Both add the same L2 term. `batch_size` makes each step use a random minibatch (a new
+random order every epoch; the last `n % batch_size` rows of an order wait for the next),
+and `validation=(X_val, y_val)` scores the whole validation split at every step, before
+the update, with the same objective. The compiled mode then traces one step and takes the
+batch (inputs and targets) as the program's arguments, so one program serves every batch.
 """
 
 from __future__ import annotations
@@ -30,10 +42,13 @@ import numpy as np
 
 import zdravkograd
 from zdravkograd import losses, optim
+from zdravkograd._checks import check_choice, check_int, check_number
 from zdravkograd.engine import Value, no_grad
 from zdravkograd.fastmode import fast
 
 MODES: tuple[str, ...] = ("scalar", "batched", "compiled")
+LOSSES: tuple[str, ...] = ("hinge", "cross_entropy", "mse")
+"""The objectives `fit` knows: binary SVM hinge, softmax cross-entropy, squared error."""
 OPTIMIZERS: tuple[str, ...] = ("sgd", "adam")
 DEFAULT_LR: dict[str, float] = {"sgd": 1.0, "adam": 0.05}
 """The learning rate `fit` and the CLI use when none is given, per optimiser."""
@@ -66,8 +81,9 @@ class TrainingDiverged(FloatingPointError):
 
 
 def best_mode() -> str:
-    """The fastest exact mode this installation offers: `'compiled'` if available."""
-    return "compiled" if hasattr(zdravkograd, "compile_step") else "batched"
+    """The mode `mode='auto'` picks: `'compiled'`, the fastest, with the same numbers as
+    `'batched'`."""
+    return "compiled"
 
 
 def fit(
@@ -82,8 +98,12 @@ def fit(
     schedule: bool = True,
     mode: str = "auto",
     callback: Callback | None = None,
+    loss: str = "hinge",
+    batch_size: int | None = None,
+    validation: tuple[Any, Any] | None = None,
+    seed: int | None = None,
 ) -> History:
-    """Train `model` as a binary classifier; return the loss and accuracy at every step.
+    """Train `model`; return the loss and accuracy (or R²) at every step, on both splits.
 
     Args:
         model: a callable taking a list of `nin` inputs and returning one `Value`
@@ -98,56 +118,98 @@ def fit(
             (`LinearLR(start_factor=1.0, end_factor=0.1, total_iters=steps)`).
         mode: `'scalar'`, `'batched'`, `'compiled'`, or `'auto'` for
             `best_mode`.
-        callback: called as `callback(step, loss, accuracy)` after each step.
+        callback: called as `callback(step, loss, accuracy)` after each step (for
+            `loss='mse'` the third number is the R² of the step's batch).
+        loss: `'hinge'` (binary, the moons recipe), `'cross_entropy'` (the model has one
+            output per class; `y` holds class indices `0..C-1`) or `'mse'` (one output;
+            `y` holds numbers).
+        batch_size: rows per step; `None` uses the whole training set at every step.
+        validation: `(X_val, y_val)`, scored at every step with the same objective.
+        seed: an int seed for the minibatch order (only used with `batch_size`).
 
     Returns:
         `{'loss': [...], 'accuracy': [...], 'lr': [...]}`: for each step, the loss and the
-        training accuracy of the model *before* that step's update, and the learning rate the
-        update used. `zdravkograd.viz.plot_history` draws it.
+        accuracy on that step's training batch (the whole training set without
+        `batch_size`) of the model *before* that step's update, and the learning rate the
+        update used. With `validation`, also `'val_loss'` and `'val_accuracy'`, the same
+        two numbers on the whole validation split at the same moment. For `loss='mse'`
+        the accuracy keys are `'r2'` and `'val_r2'`. `zdravkograd.viz.plot_history`
+        draws it; `zdravkograd.viz.plot_learning_curves` adds the validation curves.
 
     Raises:
-        ValueError: for a bad argument, before any weight changes.
+        TypeError: for an argument of the wrong type, before any weight changes.
+        ValueError: for a bad value or bad data, before any weight changes.
         TrainingDiverged: when a step's loss is NaN or infinite, or more than
             `DIVERGENCE_GROWTH` (a million) times the loss at step 0. The learning rate is
-            too large; the weights stay as they were before that step's update.
+            too large; the weights stay as they were before that step's update. The last
+            update is checked as well, by one more forward and backward pass (its loss is
+            step `steps`'s), so `fit` never returns weights that diverged.
     """
-    Xa, ya = _check_data(X, y)
-    steps = _check_int("steps", steps, minimum=0)
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
-    lr = DEFAULT_LR[optimizer] if lr is None else lr
-    _check_float("lr", lr, positive=True)
-    _check_float("alpha", alpha, positive=False)
-    if alpha < 0:
-        raise ValueError(f"alpha must be >= 0, got {alpha!r}")
+    check_choice("loss", loss, LOSSES)
+    Xa, ya = _check_data(X, y) if loss == "hinge" else _check_task_data(X, y, loss)
+    steps = check_int("steps", steps, minimum=0)
+    if batch_size is not None:
+        batch_size = min(check_int("batch_size", batch_size, minimum=1), len(Xa))
+    check_choice("optimizer", optimizer, OPTIMIZERS)
+    lr = check_number("lr", DEFAULT_LR[optimizer] if lr is None else lr, positive=True)
+    alpha = check_number("alpha", alpha, minimum=0)
+    mode = check_choice("mode", mode, (*MODES, "auto"))
     mode = best_mode() if mode == "auto" else mode
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES} or 'auto', got {mode!r}")
     params = list(model.parameters())
     if not params:
         raise ValueError("the model has no parameters to train")
 
-    step_fn = _make_step(model, Xa, ya, alpha, mode)
+    evaluate = None
+    if validation is not None:
+        evaluate = _make_evaluation(model, validation, Xa.shape[1], loss, alpha)
+    if loss == "hinge" and batch_size is None:
+        step_fn = _make_step(model, Xa, ya, alpha, mode)
+    else:
+        step_fn = _make_task_step(model, Xa, ya, loss, alpha, mode, batch_size, seed)
     opt = _make_optimizer(optimizer, params, lr)
     scheduler = optim.LinearLR(opt, 1.0, 0.1, steps) if schedule and steps > 0 else None
-    history: History = {"loss": [], "accuracy": [], "lr": []}
+    metric = "r2" if loss == "mse" else "accuracy"
+    history: History = {"loss": [], metric: [], "lr": []}
+    if evaluate is not None:
+        history.update({"val_loss": [], f"val_{metric}": []})
     limit = math.inf  # DIVERGENCE_GROWTH times the first loss
+    before: list[Any] = []  # the weights the last update replaces
     # Overflow and NaN are checked on the loss below; NumPy need not warn about them.
     with fast(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for k in range(steps):
-            loss, accuracy = step_fn()  # forward + backward: sets every p.grad
-            if not math.isfinite(loss) or loss > limit:
-                raise TrainingDiverged(k, loss, history["loss"][0] if k else loss, lr)
-            if k == 0 and loss > 0:
-                limit = DIVERGENCE_GROWTH * loss
-            history["loss"].append(loss)
-            history["accuracy"].append(accuracy)
+            if evaluate is not None:  # before the update, like the training numbers
+                val_loss, val_metric = evaluate()
+            loss_k, accuracy = step_fn()  # forward + backward: sets every p.grad
+            if not math.isfinite(loss_k) or loss_k > limit:
+                raise TrainingDiverged(k, loss_k, history["loss"][0] if k else loss_k, lr)
+            if k == 0 and loss_k > 0:
+                limit = DIVERGENCE_GROWTH * loss_k
+            if evaluate is not None:
+                history["val_loss"].append(val_loss)
+                history[f"val_{metric}"].append(val_metric)
+            history["loss"].append(loss_k)
+            history[metric].append(accuracy)
             history["lr"].append(opt.lr)
+            if k == steps - 1:  # no later step checks the last update: keep what it replaces
+                before = [
+                    p.data.copy() if isinstance(p.data, np.ndarray) else p.data for p in params
+                ]
             opt.step()
             if scheduler is not None:
                 scheduler.step()
             if callback is not None:
-                callback(k, loss, accuracy)
+                callback(k, loss_k, accuracy)
+        if steps > 0:
+            # The last update is checked too, by one more step without its update; the
+            # gradients that step computes are dropped (p.grad keeps the last update's).
+            grads = [p.grad for p in params]
+            final_loss, _ = step_fn()
+            for p, g in zip(params, grads):
+                p.grad = g
+            if not math.isfinite(final_loss) or final_loss > limit:
+                for p, data in zip(params, before):
+                    p.data = data
+                raise TrainingDiverged(steps, final_loss, history["loss"][0], lr)
     return history
 
 
@@ -173,8 +235,7 @@ def svm_loss(model: Any, X: Any, y: Any, alpha: float = 1e-4, mode: str = "batch
     one graph whose nodes hold a column per sample. Both give the same number.
     """
     Xa, ya = _check_data(X, y)
-    if mode not in ("scalar", "batched"):
-        raise ValueError(f"svm_loss mode must be 'scalar' or 'batched', got {mode!r}")
+    check_choice("mode", mode, ("scalar", "batched"))
     return _objective(model, Xa, ya, alpha, mode)[0]
 
 
@@ -264,6 +325,221 @@ def _compiled_step(
     return compiled
 
 
+# ------------------------------------------------------------ multi-class and regression
+
+
+def _check_task_data(X: Any, y: Any, loss: str) -> tuple[np.ndarray, np.ndarray]:
+    """X as float (n, nin); y as int class indices (cross-entropy) or finite floats (mse)."""
+    Xa = _check_inputs(X)
+    ya = np.asarray(y)
+    if ya.shape != (len(Xa),):
+        raise ValueError(f"y must have shape ({len(Xa)},) to match X, got {ya.shape}")
+    if loss == "mse":
+        try:
+            ya = ya.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ValueError("y must hold numbers for loss='mse'") from None
+        if not np.all(np.isfinite(ya)):
+            raise ValueError("y contains NaN or infinity")
+        return Xa, ya
+    if ya.dtype.kind not in "iu" or (ya.size and ya.min() < 0):
+        raise ValueError(
+            "y must hold class indices 0, 1, ... (integers) for loss='cross_entropy', "
+            f"got {ya.dtype} values"
+            + (f" from {ya.min()} to {ya.max()}" if ya.dtype.kind in "iuf" else "")
+        )
+    return Xa, ya.astype(np.int64)
+
+
+def _outputs(out: Any) -> list[Value]:
+    """A model's outputs as a list of Values (one per output)."""
+    if isinstance(out, Value):
+        return [out]
+    if isinstance(out, (list, tuple)) and all(isinstance(o, Value) for o in out):
+        return list(out)
+    raise ValueError(f"the model must return a Value or a list of Values, got {type(out)}")
+
+
+def _target_columns(y: np.ndarray, loss: str, n_out: int) -> np.ndarray:
+    """The targets as a 2-D array of columns: one-hot (n, C) or the values (n, 1)."""
+    if loss == "cross_entropy":
+        if n_out < 2:
+            raise ValueError(
+                "loss='cross_entropy' needs a model with one output per class (2 or more); "
+                "this model has 1"
+            )
+        if y.size and y.max() >= n_out:
+            raise ValueError(f"y holds class {int(y.max())} but the model has {n_out} outputs")
+        return np.eye(n_out)[y]
+    if n_out != 1:
+        raise ValueError(f"loss={loss!r} needs a model with one output; this model has {n_out}")
+    return (2.0 * (y > 0) - 1.0 if loss == "hinge" else y).reshape(-1, 1).astype(np.float64)
+
+
+def _task_objective(
+    model: Any, columns: Sequence[Any], targets: Sequence[Any], loss: str, alpha: float
+) -> tuple[Value, list[Value]]:
+    """The data loss (a Value, without the L2 term) and the model's outputs for one batch.
+
+    `columns` are the batch's input columns and `targets` its target columns (one-hot
+    for cross-entropy), both batched Values, so the compiled mode can pass them in.
+    """
+    out = _outputs(model(list(columns)))
+    if loss == "cross_entropy":
+        logp = losses.log_softmax(out)
+        picked = targets[0] * logp[0]  # the one-hot columns pick each row's log-probability
+        for t, lp in zip(targets[1:], logp[1:]):
+            picked = picked + t * lp
+        data_loss = -picked.mean()
+    elif loss == "mse":
+        data_loss = ((out[0] - targets[0]) ** 2).mean()
+    else:
+        data_loss = (1.0 - targets[0] * out[0]).relu().mean()
+    return data_loss, out
+
+
+def _task_metric(outputs: np.ndarray, targets: np.ndarray, loss: str) -> float:
+    """Accuracy (classification) or R² (regression) from output and target columns."""
+    if loss == "cross_entropy":
+        return float(np.mean(outputs.argmax(axis=1) == targets.argmax(axis=1)))
+    if loss == "hinge":
+        return float(np.mean((outputs[:, 0] > 0) == (targets[:, 0] > 0)))
+    from zdravkograd.metrics import r2
+
+    return r2(targets[:, 0], outputs[:, 0])
+
+
+def _data_matrix(outs: Sequence[Value], n: int) -> np.ndarray:
+    return np.column_stack(
+        [np.broadcast_to(np.asarray(o.data, dtype=np.float64), (n,)) for o in outs]
+    )
+
+
+def _n_outputs(model: Any, nin: int) -> int:
+    with no_grad():
+        return len(_outputs(model([Value(0.0) for _ in range(nin)])))
+
+
+def _make_evaluation(
+    model: Any, validation: Any, nin: int, loss: str, alpha: float
+) -> Callable[[], tuple[float, float]]:
+    """A function scoring the whole validation split: (loss, accuracy or R²)."""
+    if not isinstance(validation, (tuple, list)) or len(validation) != 2:
+        raise ValueError("validation must be a pair (X_val, y_val)")
+    try:
+        X_val, y_val = validation
+        if loss == "hinge":
+            Xv, yv = _check_data(X_val, y_val)
+        else:
+            Xv, yv = _check_task_data(X_val, y_val, loss)
+    except ValueError as exc:
+        raise ValueError(f"validation: {exc}") from None
+    if Xv.shape[1] != nin:
+        raise ValueError(f"validation: X_val has {Xv.shape[1]} columns but X has {nin}")
+    T = _target_columns(yv, loss, _n_outputs(model, nin))
+    columns = [Value(Xv[:, j]) for j in range(nin)]
+    targets = [Value(T[:, c]) for c in range(T.shape[1])]
+
+    params = list(model.parameters())
+
+    def evaluate() -> tuple[float, float]:
+        with no_grad():
+            value, out = _task_objective(model, columns, targets, loss, alpha)
+        l2 = alpha * sum(p.data * p.data for p in params)  # the L2 term, in plain floats
+        return float(value.data) + l2, _task_metric(_data_matrix(out, len(Xv)), T, loss)
+
+    return evaluate
+
+
+def _make_task_step(
+    model: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    loss: str,
+    alpha: float,
+    mode: str,
+    batch_size: int | None,
+    seed: int | None,
+) -> Callable[[], tuple[float, float]]:
+    """Forward + backward on the next batch; returns (loss, accuracy or R²) of that batch."""
+    T = _target_columns(y, loss, _n_outputs(model, X.shape[1]))
+    n = len(X)
+    size = n if batch_size is None else batch_size
+    rng = np.random.default_rng(seed)
+    order: list[np.ndarray] = []  # the batches of the current epoch still to come
+
+    def next_batch() -> tuple[np.ndarray, np.ndarray]:
+        if size == n:
+            return X, T
+        if not order:
+            perm = rng.permutation(n)
+            order.extend(perm[i : i + size] for i in range(0, n - size + 1, size))
+            order.reverse()  # pop() from the end gives them in order
+        idx = order.pop()
+        return X[idx], T[idx]
+
+    params = list(model.parameters())
+
+    def eager(batch: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[float, float]:
+        Xb, Tb = batch if batch is not None else next_batch()
+        if mode == "scalar":
+            values, outs = [], []
+            for row, t in zip(Xb.tolist(), Tb.tolist()):
+                value, out = _task_objective(model, [Value(v) for v in row], t, loss, alpha)
+                values.append(value)
+                outs.append([o.data for o in out])
+            total = sum(values, Value(0.0)) * (1.0 / len(values))
+            total = total + losses.l2_regularization(model, alpha)
+            out_matrix = np.array(outs, dtype=np.float64)
+        else:
+            cols = [Value(Xb[:, j]) for j in range(Xb.shape[1])]
+            targets = [Value(Tb[:, c]) for c in range(Tb.shape[1])]
+            total, out = _task_objective(model, cols, targets, loss, alpha)
+            total = total + losses.l2_regularization(model, alpha)
+            out_matrix = _data_matrix(out, len(Xb))
+        for p in params:
+            p.grad = 0.0
+        total.backward()
+        return float(total.data), _task_metric(out_matrix, Tb, loss)
+
+    if mode != "compiled":
+        return eager
+
+    # The compiled step: the batch's inputs and targets are the program's arguments, and
+    # zero "probe" columns added as `Σ_c Σ_i probe_ci · out_ci` hand back the outputs as
+    # their gradients (the trick `_compiled_step` explains), for the accuracy.
+    probes = [Value(np.zeros(size)) for _ in range(T.shape[1])]
+
+    def objective(m: Any, cols: list[Value], targets: list[Value]) -> Value:
+        value, out = _task_objective(m, cols, targets, loss, alpha)
+        value = value + losses.l2_regularization(m, alpha)
+        for probe, o in zip(probes, out):
+            value = value + (probe * o).sum()
+        return value
+
+    example = next_batch()
+    step = zdravkograd.compile_step(model, objective, *example)
+    program = step.program
+    position = {id(p): i for i, p in enumerate(program.parameters)}
+    probe_at = [position[id(p)] for p in probes]
+    param_at = [position.get(id(p)) for p in params]
+    pending = [example]  # the traced batch is the first step's batch
+
+    def compiled() -> tuple[float, float]:
+        Xb, Tb = pending.pop() if pending else next_batch()
+        value, _, grads = program.run(Xb, Tb)
+        outs = np.column_stack([grads[i] for i in probe_at])
+        weight_grads = [0.0 if i is None else grads[i] for i in param_at]
+        finite = math.isfinite(value) and math.isfinite(sum(weight_grads))
+        if not (finite and np.all(np.isfinite(outs))):
+            return eager((Xb, Tb))  # diverged: redo the step without the shortcut
+        for p, g in zip(params, weight_grads):
+            p.grad = g
+        return float(value), _task_metric(outs, Tb, loss)
+
+    return compiled
+
+
 def _make_optimizer(kind: str, params: Sequence[Value], lr: float) -> optim.Optimizer:
     if kind == "adam":
         return optim.Adam(params, lr=lr)
@@ -310,19 +586,6 @@ def _check_data(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     return Xa, ya
 
 
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_float(name: str, value: Any, positive: bool) -> None:
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if not ok or not math.isfinite(value) or (positive and value <= 0):
-        what = "a finite number > 0" if positive else "a finite number"
-        raise ValueError(f"{name} must be {what}, got {value!r}")
-
-
 __all__ = [
     "fit",
     "scores",
@@ -330,6 +593,7 @@ __all__ = [
     "svm_loss",
     "best_mode",
     "MODES",
+    "LOSSES",
     "OPTIMIZERS",
     "DEFAULT_LR",
     "DIVERGENCE_GROWTH",

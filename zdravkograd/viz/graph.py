@@ -20,7 +20,15 @@ from zdravkograd import ops
 from zdravkograd._optional import require_extra
 from zdravkograd.engine import Value, topological_order
 
-__all__ = ["draw_dot", "collect_nodes", "collapse_sums", "Collapsed", "format_value", "op_text"]
+__all__ = [
+    "draw_dot",
+    "collect_nodes",
+    "collapse_sums",
+    "fold",
+    "Collapsed",
+    "format_value",
+    "op_text",
+]
 
 COLOR_MODES = ("grad", "sign", "magnitude", None)
 _FONT = "Helvetica,Arial,sans-serif"
@@ -115,6 +123,7 @@ class Collapsed:
     inputs: dict[Value, list[Value]] = field(default_factory=dict)  # sum root -> its inputs
     params: dict[Value, list[Value]] = field(default_factory=dict)  # sum root -> absorbed leaves
     owner: dict[Value, Value] = field(default_factory=dict)  # hidden node -> its sum root
+    labels: dict[Value, str] = field(default_factory=dict)  # module group root -> its label
 
 
 def collapse_sums(nodes: list[Value], roots: set[Value]) -> Collapsed:
@@ -184,6 +193,74 @@ def collapse_sums(nodes: list[Value], roots: set[Value]) -> Collapsed:
     return out
 
 
+def _collapse_modules(nodes: list[Value], roots: set[Value], groups: Any) -> Collapsed:
+    """Fold the nodes of each module call recorded by ``module_groups`` into one node.
+
+    The group's representative is its newest node (or a root in it); the others, and the
+    parameters (leaves made outside every group, used only by hidden nodes), are hidden.
+    Its inputs are the nodes outside the group that it reads, each drawn as the group
+    that holds it.
+    """
+    members: dict[Any, list[Value]] = {}
+    label: dict[Any, str] = {}
+    for v in nodes:
+        g = groups.group_of(v)
+        if g is not None:
+            members.setdefault(g[0], []).append(v)
+            label[g[0]] = g[1]
+    out = Collapsed()
+    for key, group in members.items():
+        made = [v for v in group if v._a is not None]  # (a group of leaves is not folded)
+        if len(group) < 2 or not made:
+            continue
+        top = next((v for v in group if v in roots), max(made, key=lambda v: v._id))
+        for v in group:
+            if v is not top:
+                out.hidden.add(v)
+                out.owner[v] = top
+        out.labels[top] = label[key]
+    used_by: dict[Value, set[Value]] = {}
+    for v in nodes:
+        for child in v._prev:
+            used_by.setdefault(child, set()).add(v)
+    for v in nodes:  # parameters: leaves outside the groups that only hidden nodes read
+        if v._a is None and v not in out.owner and v not in roots and groups.group_of(v) is None:
+            users = used_by.get(v, set())
+            if users and all(u in out.owner or u in out.labels for u in users):
+                out.hidden.add(v)
+    for top in out.labels:
+        group_nodes = [top] + [v for v, t in out.owner.items() if t is top]
+        inside = set(group_nodes)
+        inputs: dict[Value, None] = {}
+        params: dict[Value, None] = {}
+        for v in group_nodes:
+            for child in v._prev:
+                if child in inside:
+                    continue
+                if child in out.hidden and child not in out.owner:
+                    params[child] = None
+                else:
+                    inputs[out.owner.get(child, child)] = None
+        out.inputs[top] = list(inputs)
+        out.params[top] = []  # not drawn and not replayed: shared by many groups
+        out.labels[top] += f" ({len(group_nodes)} Values, {len(params)} weights)"
+    return out
+
+
+def fold(nodes: list[Value], roots: set[Value], collapse: Any) -> Collapsed:
+    """What ``collapse=`` asks for: nothing, neurons (True), or module groups."""
+    if collapse is True:
+        return collapse_sums(nodes, roots)
+    if not collapse:
+        return Collapsed()
+    if not callable(getattr(collapse, "group_of", None)):
+        raise TypeError(
+            "collapse= takes True (fold neurons) or the groups of module_groups(model), "
+            f"got {type(collapse).__name__}"
+        )
+    return _collapse_modules(nodes, roots, collapse)
+
+
 # ---------------------------------------------------------------------- draw
 
 
@@ -205,7 +282,7 @@ def draw_dot(
     *,
     color: str | None = "grad",
     highlight: Value | None = None,
-    collapse: bool = False,
+    collapse: Any = False,
     names: dict[Value, str] | None = None,
     tooltips: bool = True,
 ) -> Any:
@@ -217,7 +294,9 @@ def draw_dot(
       when larger), ``'sign'``, ``'magnitude'`` or ``None``.
     * ``highlight=leaf`` draws every path from ``leaf`` to ``root`` in orange:
       the paths the chain rule sums over.
-    * ``collapse=True`` folds each neuron's dot product ``Σ w_i x_i + b`` into one node.
+    * ``collapse=True`` folds each neuron's dot product ``Σ w_i x_i + b`` into one node;
+      ``collapse=groups`` (from ``viz.module_groups(model)``) folds each module call, so that
+      a GPT's position is a dozen boxes (see ``docs/gpt.md``).
     * ``names``: a display name per Value, used instead of its label; ``tooltips=False``
       leaves out the hover text (the engine's exact ``repr``) of each node.
     * Above ``max_nodes`` Values it raises ``ValueError``; pass ``max_nodes=None``
@@ -236,7 +315,7 @@ def draw_dot(
         raise ValueError(f"draw_dot(): color must be one of {COLOR_MODES}, got {color!r}")
     nodes = collect_nodes(root)
     roots = {root} if isinstance(root, Value) else set(root)
-    folded = collapse_sums(nodes, roots) if collapse else Collapsed()
+    folded = fold(nodes, roots, collapse)
     drawn = [v for v in nodes if v not in folded.hidden]
     if max_nodes is not None and len(drawn) > max_nodes:
         hint = "" if collapse else ", or collapse=True to fold each neuron into one node"
@@ -284,6 +363,8 @@ def draw_dot(
         if v in folded.inputs:
             n_in = len(folded.inputs[v])
             head = f"{label}  Σ w·x + b ({n_in} in)" if label else f"Σ w·x + b ({n_in} in)"
+            if v in folded.labels:
+                head = f"{folded.labels[v]}  {label}"
             params = folded.params[v]
             tip = f"{v!r}\nfolded parameters:\n" + "\n".join(repr(p) for p in params)
             dot.node(
@@ -338,9 +419,11 @@ def draw_dot(
                 **({"color": _HIGHLIGHT, "penwidth": "2.4"} if lit else {}),
             )
             for slot, child in enumerate(v._prev):
+                if child in folded.hidden and child not in folded.owner:
+                    continue  # a folded-away parameter
                 edge_lit = lit and child in on_path
                 dot.edge(
-                    f"v{child._id}",
+                    f"v{folded.owner.get(child, child)._id}",
                     op,
                     id=f"e{v._id}_{slot}",
                     **({"color": _HIGHLIGHT, "penwidth": "2.4"} if edge_lit else {}),
