@@ -10,7 +10,7 @@ from conftest import require, require_program
 from zdravkograd.losses import logsumexp
 from zdravkograd.transformer import GPT
 from zdravkograd.viz import module_groups
-from zdravkograd.viz.graph import _fold
+from zdravkograd.viz.graph import fold
 from zdravkograd.viz.viewer import viewer_data
 
 TOKENS = [26, 4, 12, 12, 0, 26]
@@ -31,7 +31,7 @@ def test_groups_fold_one_position_into_a_dozen_acyclic_boxes():
     from zdravkograd.viz.graph import collect_nodes
 
     nodes = collect_nodes(loss)
-    folded = _fold(nodes, {loss}, groups)
+    folded = fold(nodes, {loss}, groups)
     drawn = [v for v in nodes if v not in folded.hidden]
     assert len(nodes) > 5000 and len(drawn) <= 20
     labels = sorted(folded.labels.values())
@@ -57,7 +57,7 @@ def test_the_viewer_replays_the_position_box_by_box():
     trace = trace_backward(loss, apply=False)
     from zdravkograd.viz.graph import collect_nodes
 
-    data = viewer_data(trace, _fold(collect_nodes(loss), {loss}, groups))
+    data = viewer_data(trace, fold(collect_nodes(loss), {loss}, groups))
     titles = [s["title"] for s in data["steps"]]
     assert titles[0].startswith("Start")
     assert any(t.startswith("blocks.0.attn.step [1]") for t in titles)

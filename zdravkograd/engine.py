@@ -314,3 +314,5 @@ def topological_order(root: Value) -> list[Value]:
 
 __all__ = ["Value", "no_grad", "enable_grad", "detect_anomaly", "is_grad_enabled"]
 __all__ += ["topological_order", "chain_rule", "apply", "as_number"]
+
+ops.engine.Value, ops.engine.apply = Value, apply  # the table's link back (see ops.py)

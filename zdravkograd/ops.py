@@ -44,10 +44,20 @@ from typing import Any
 
 import numpy as np
 
-from zdravkograd import engine  # circular on purpose: engine reads this table; Value at call time
 from zdravkograd import operators as kernels
 from zdravkograd.symbolic import Sym, number_text
 from zdravkograd.symbolic import text as symbolic_text
+
+
+class _EngineLink:
+    """The engine's ``Value`` class and ``apply``. The engine reads this table as it loads, so
+    this module cannot import the engine: the engine fills these in (its last lines)."""
+
+    Value: Any = None
+    apply: Any = None
+
+
+engine = _EngineLink()
 
 __all__ = [
     "Op",
