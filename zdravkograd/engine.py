@@ -42,8 +42,13 @@ def _unary(op: ops.Op) -> Callable[[Value], Value]:
 
     def method(self: Value) -> Value:
         x = self._data
-        out = forward(x)
-        return _result(out, op, self, derivative(x, out))
+        data = forward(x)
+        if modes.open_switches:  # inside no_grad, enable_grad or detect_anomaly
+            return _result(data, op, self, derivative(x, data))
+        out = _new(Value)  # what _result does, inline: see _binary
+        out._data, out.grad, out.label, out._id = data, 0.0, "", next(_creation_counter)
+        out._op, out._a, out._da, out._b, out._db = op, self, derivative(x, data), None, 0.0
+        return out
 
     method.__name__, method.__doc__ = op.name, f"The op table's row ``ops.{op.name}``."
     return method
@@ -65,9 +70,25 @@ def _binary(op: ops.Op) -> Callable[[Value, Any], Value]:
         da, db = derivative(x, y, data)
         if modes.open_switches:  # inside no_grad, enable_grad or detect_anomaly
             return _result(data, op, self, da, other, db)
-        out = Value.__new__(Value)
+        out = _new(Value)
         out._data, out.grad, out.label, out._id = data, 0.0, "", next(_creation_counter)
         out._op, out._a, out._da, out._b, out._db = op, self, da, other, db
+        return out
+
+    method.__name__ = op.name
+    return method
+
+
+def _constant(op: ops.Op) -> Callable[[Value, Any], Value]:
+    """The method applying a row with a constant parameter (``x ** 2``): k is node data."""
+    forward, derivative = op.forward, op.derivative
+
+    def method(self: Value, k: Any) -> Value:
+        k = k if type(k) is float else as_number(k)
+        x = self._data
+        data = forward(x, k)
+        out = _result(data, op, self, derivative(x, k, data))
+        out._const = k
         return out
 
     method.__name__ = op.name
@@ -143,7 +164,9 @@ class Value:
     __add__, __mul__ = _binary(ops.add), _binary(ops.mul)  # self + other, self * other
 
     def __pow__(self, k: Any) -> Value:  # self ** k: a plain-number k is data on the node
-        return apply(ops.pow, self, k)
+        if isinstance(k, (Value, np.ndarray)):
+            return apply(ops.pow, self, k)
+        return _pow_const(self, k)
 
     exp, log, tanh = _unary(ops.exp), _unary(ops.log), _unary(ops.tanh)
     sigmoid, relu, __abs__ = _unary(ops.sigmoid), _unary(ops.relu), _unary(ops.abs)
@@ -262,7 +285,8 @@ def _result(data: Any, op: ops.Op, a: Value, da: Any, b: Any = None, db: Any = 0
     return out
 
 
-_sum = _unary(ops.sum)
+_new = Value.__new__
+_sum, _pow_const = _unary(ops.sum), _constant(ops.pow_const)
 _methods: dict[ops.Op, Callable[..., Value]] = {}  # rows of define_op -> _unary/_binary
 
 
@@ -278,13 +302,10 @@ def apply(op: ops.Op, *operands: Any) -> Value:
     k = operands[1]
     if op is ops.pow and not isinstance(k, (Value, np.ndarray)):
         op = ops.pow_const
-    if not op.constant:
-        return (_methods.get(op) or _methods.setdefault(op, _binary(op)))(a, k)
-    k = as_number(k)
-    out = op.forward(a._data, k)
-    node = _result(out, op, a, op.derivative(a._data, k, out))
-    node._const = k
-    return node
+    make = _methods.get(op) or _methods.setdefault(
+        op, _constant(op) if op.constant else _binary(op)
+    )
+    return make(a, k)
 
 
 def _describe(v: Value) -> str:

@@ -122,13 +122,14 @@ class Op:
         return f"<op {self.name}: {self.arity} operand{'s' if self.arity > 1 else ''}>"
 
     def __call__(self, *args: Any) -> Any:
-        want = self.arity + self.constant
-        if len(args) != want:
+        if len(args) != self.arity + self.constant:
+            want = self.arity + self.constant
             raise TypeError(f"ops.{self.name} takes {want} arguments, got {len(args)}")
-        if any(isinstance(a, engine.Value) for a in args):
-            return engine.apply(self, *args)
-        if any(isinstance(a, Sym) for a in args):
-            return Sym.call(self.forward, self.show, *args)
+        for a in args:  # (a loop, not any(): rules call this on floats for every node)
+            if isinstance(a, engine.Value):
+                return engine.apply(self, *args)
+            if isinstance(a, Sym):
+                return Sym.call(self.forward, self.show, *args)
         return self.forward(*args)
 
     def locals(self, operands: tuple[Any, ...], out: Any, k: Any = None) -> tuple[Any, ...]:
@@ -231,9 +232,10 @@ def _quiet(rule: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(rule)
     def quiet(*args: Any) -> Any:
-        if any(isinstance(a, np.ndarray) for a in args):
-            with np.errstate(all="ignore"):
-                return rule(*args)
+        for a in args:
+            if isinstance(a, np.ndarray):
+                with np.errstate(all="ignore"):
+                    return rule(*args)
         return rule(*args)
 
     return quiet
@@ -243,6 +245,8 @@ def _quiet(rule: Callable[..., Any]) -> Callable[..., Any]:
 def _pow_dx(x: Any, k: Any) -> Any:
     """d(x^k)/dx = k x^(k-1); 0 where k = 0, as in PyTorch (even at x = 0: there the
     formula is taken at base 1, so that neither it nor its own derivative meets 0 · inf)."""
+    if type(k) is float:  # a constant exponent (x ** 2): the masks below reduce to this
+        return 0.0 if k == 0.0 else k * pow(x, k - 1.0)
     k0 = data(k) == 0.0
     return where(k0, 0.0, k * pow(where(k0 & (data(x) == 0.0), 1.0, x), k - 1.0))
 
