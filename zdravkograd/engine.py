@@ -95,6 +95,32 @@ def _constant(op: ops.Op) -> Callable[[Value, Any], Value]:
     return method
 
 
+def _variadic(op: ops.Op) -> Callable[..., Value]:
+    """The function applying a row with any number of operands (``ops.dot``).
+
+    Such a node keeps its operands as a tuple in ``_a`` and their local derivatives as a
+    tuple in ``_da`` (``_b`` stays None): one node, however many operands.
+    """
+    forward, derivative = op.forward, op.derivative
+
+    def method(*operands: Any) -> Value:
+        try:
+            xs = [v._data for v in operands]
+        except AttributeError:  # plain numbers among the operands: leaves
+            operands = tuple(v if isinstance(v, Value) else Value(v) for v in operands)
+            xs = [v._data for v in operands]
+        data = forward(*xs)
+        if modes.open_switches:
+            return _result(data, op, operands, tuple(derivative(*xs, data)))
+        out = _new(Value)
+        out._data, out.grad, out.label, out._id = data, 0.0, "", next(_creation_counter)
+        out._op, out._a, out._da, out._b, out._db = op, operands, derivative(*xs, data), None, 0.0
+        return out
+
+    method.__name__ = op.name
+    return method
+
+
 def _comparison(compare: Callable[[Any, Any], Any], symbol: str) -> Callable[[Value, Any], Any]:
     def method(self: Value, other: Any) -> Any:
         if not isinstance(other, (Value, *kernels.REAL_TYPES, np.ndarray)):
@@ -152,12 +178,18 @@ class Value:
     @property
     def _prev(self) -> tuple[Value, ...]:
         """The operands, in operand order; () for a leaf."""
-        return () if self._a is None else (self._a,) if self._b is None else (self._a, self._b)
+        a = self._a
+        if a is None or type(a) is tuple:
+            return a or ()
+        return (a,) if self._b is None else (a, self._b)
 
     @property
     def _local(self) -> tuple[Any, ...]:
         """The local derivatives d self / d operand, one per operand in ``_prev``."""
-        return () if self._a is None else (self._da,) if self._b is None else (self._da, self._db)
+        a = self._a
+        if a is None or type(a) is tuple:
+            return tuple(self._da) if a else ()
+        return (self._da,) if self._b is None else (self._da, self._db)
 
     # ------------------------------------------ primitives: rows of zdravkograd.ops
 
@@ -261,6 +293,10 @@ class Value:
             a = node._a
             if a is not None:
                 g = node.grad
+                if type(a) is tuple:  # a node with many operands (ops.dot)
+                    for child, local in zip(a, node._da):
+                        child.grad += local * g
+                    continue
                 a.grad += node._da * g
                 b = node._b
                 if b is not None:
@@ -287,6 +323,7 @@ def _result(data: Any, op: ops.Op, a: Value, da: Any, b: Any = None, db: Any = 0
 
 _new = Value.__new__
 _sum, _pow_const = _unary(ops.sum), _constant(ops.pow_const)
+dot = _variadic(ops.dot)
 _methods: dict[ops.Op, Callable[..., Value]] = {}  # rows of define_op -> _unary/_binary
 
 
@@ -296,6 +333,8 @@ def apply(op: ops.Op, *operands: Any) -> Value:
     ``pow`` with a plain-number exponent becomes ``pow_const``, the exponent kept on the
     node as ``_const``: ``x ** 2`` has one operand, and k = 2.0.
     """
+    if op.arity == 0:
+        return dot(*operands)
     a = operands[0] if isinstance(operands[0], Value) else Value(operands[0])
     if op.arity == 1 and not op.constant:
         return (_methods.get(op) or _methods.setdefault(op, _unary(op)))(a)
@@ -326,7 +365,8 @@ def topological_order(root: Value) -> list[Value]:
     stack = [root]
     while stack:
         node = stack.pop()
-        for child in (node._a, node._b):
+        a = node._a
+        for child in a if type(a) is tuple else (a, node._b):
             if child is not None and child not in seen:
                 seen.add(child)
                 stack.append(child)

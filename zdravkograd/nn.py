@@ -37,7 +37,7 @@ from typing import Any, NamedTuple
 
 from zdravkograd import serialization
 from zdravkograd._checks import check_bool, check_choice, check_int, check_rng
-from zdravkograd.engine import Value
+from zdravkograd.engine import Value, dot
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 """The activation names a Neuron, Layer or MLP accepts: the one list the command line,
@@ -411,12 +411,10 @@ class Neuron(Module):
         labels = self._labels
         if len(labels) != len(x):  # w was replaced after name_nodes
             labels = self._labels = self._node_labels()
-        act = self.b  # b + w0*x0 + w1*x1 + ...: the same graph as the seed (and micrograd)
-        for wi, xi, (product, total) in zip(self.w, x, labels):
-            wx = wi * xi
-            wx.label = product
-            act = act + wx
-            act.label = total
+        operands = [self.b] * (2 * len(x) + 1)  # b, w0, x0, w1, x1, ...
+        operands[1::2], operands[2::2] = self.w, x
+        act = dot(*operands)  # b + w0*x0 + w1*x1 + ...: one node
+        act.label = labels[-1][1]
         a = self.activation
         if a == "linear":
             return act

@@ -122,7 +122,7 @@ class Op:
         return f"<op {self.name}: {self.arity} operand{'s' if self.arity > 1 else ''}>"
 
     def __call__(self, *args: Any) -> Any:
-        if len(args) != self.arity + self.constant:
+        if len(args) != self.arity + self.constant and self.arity:
             want = self.arity + self.constant
             raise TypeError(f"ops.{self.name} takes {want} arguments, got {len(args)}")
         for a in args:  # (a loop, not any(): rules call this on floats for every node)
@@ -302,9 +302,31 @@ sin = Op("sin", 1, kernels.sin, lambda x, out: cos(x), "sin")
 abs = Op("abs", 1, kernels.fabs, lambda x, out: sign(x), "abs")  # noqa: A001
 sum = Op("sum", 1, _sum_forward, lambda x, out: ones_like(x), "Σ")  # noqa: A001
 
+
+
+def _dot_forward(b: Any, *wx: Any) -> Any:
+    """b + w0·x0 + w1·x1 + ...: the products added one after the other, from b."""
+    total = b
+    for w, x in zip(wx[0::2], wx[1::2]):
+        total = total + w * x
+    return total
+
+
+def _dot_derivative(b: Any, *wx_out: Any) -> tuple[Any, ...]:
+    """d/db = 1, d/dw_i = x_i, d/dx_i = w_i: each factor's partner."""
+    wx = wx_out[:-1]
+    partners = list(wx)
+    partners[0::2], partners[1::2] = wx[1::2], wx[0::2]
+    return (1.0, *partners)
+
+
+# A weighted sum as one node, operands (b, w0, x0, w1, x1, ...): what a neuron computes.
+# The same numbers as the chain b + w0*x0 + ..., bit for bit, from one node instead of 2n.
+dot = Op("dot", 0, _dot_forward, _dot_derivative, "Σ")
+
 TABLE: dict[str, Op] = {
     op.name: op
-    for op in (add, mul, pow, pow_const, exp, log, tanh, sigmoid, relu, sin, cos, abs, sum)
+    for op in (add, mul, pow, pow_const, exp, log, tanh, sigmoid, relu, sin, cos, abs, sum, dot)
 }
 """Every operation by name: the built-in rows above, then those of :func:`define_op`."""
 
