@@ -104,6 +104,8 @@ def _variadic(op: ops.Op) -> Callable[..., Value]:
     forward, derivative = op.forward, op.derivative
 
     def method(*operands: Any) -> Value:
+        if modes.tracer is not None:  # the compiler records the chain b + w0*x0 + ..., which
+            return forward(*operands)  # it turns into a few NumPy calls (see compiler.py)
         try:
             xs = [v._data for v in operands]
         except AttributeError:  # plain numbers among the operands: leaves

@@ -71,15 +71,16 @@ def chain_rule(
         g = node.grad if grads is None else grads.get(node)
         if g is None or (through is not None and node not in through):
             continue
-        b = node._b
-        if locals_of is None:
-            da, db = node._da, node._db
+        if locals_of is not None:
+            terms = zip(node._prev, locals_of(node))
+        elif type(a) is tuple:  # a node with many operands (ops.dot)
+            terms = zip(a, node._da)
         else:
-            da, db = (*locals_of(node), None)[:2]
-        if through is None or a in through:
-            update(node, 0, a, da, g)
-        if b is not None and (through is None or b in through):
-            update(node, 1, b, db, g)
+            b = node._b
+            terms = ((a, node._da),) if b is None else ((a, node._da), (b, node._db))
+        for slot, (child, d_local) in enumerate(terms):
+            if through is None or child in through:
+                update(node, slot, child, d_local, g)
 
 
 __all__ = ["chain_rule"]
