@@ -56,7 +56,15 @@ from zdravkograd import modes, ops
 from zdravkograd.engine import Value, enable_grad
 from zdravkograd.symbolic import Sym, code
 
-__all__ = ["compile", "compile_step", "Program", "CompiledStep", "TraceError"]
+__all__ = [
+    "compile",
+    "compile_step",
+    "Program",
+    "CompiledStep",
+    "TraceError",
+    "Indices",
+    "TracedId",
+]
 
 
 class TraceError(ValueError):
@@ -69,6 +77,7 @@ class TraceError(ValueError):
 #   ("b", n)        a 1-D array of n      -> one batched Value
 #   ("m", n, d)     a 2-D array (n, d)    -> a list of d batched Values (its columns)
 #   ("l", specs)    a list or tuple       -> a list of converted items
+#   ("i", n)        Indices of n ids      -> a list of n TracedIds (see "index inputs")
 
 Spec = tuple[Any, ...]
 _REAL = (int, float, np.integer, np.floating, np.bool_)
@@ -90,14 +99,21 @@ def _describe_spec(spec: Spec) -> str:
         return f"a 1-D array of {spec[1]} numbers"
     if tag == "m":
         return f"an array of shape ({spec[1]}, {spec[2]})"
+    if tag == "i":
+        return f"Indices of {spec[1]} ids"
     return f"a list of length {len(spec[1])}"
 
 
-def _trace_inputs(arg: Any, flat: list[Value], where: str, names: list[str]) -> tuple[Any, Spec]:
+def _trace_inputs(arg: Any, flat: list[Any], where: str, names: list[str]) -> tuple[Any, Spec]:
     """Turn an example argument into the Values ``fn`` is traced with, and its spec.
 
     ``flat`` collects the input Values, ``names`` their names for the source comments.
     """
+    if isinstance(arg, Indices):
+        ids = [TracedId(i, f"{where}[{t}]") for t, i in enumerate(arg.ids)]
+        flat.extend(ids)
+        names.extend(t.where for t in ids)
+        return ids, ("i", len(ids))
     if isinstance(arg, Value):
         arg = arg.data
     if isinstance(arg, _REAL):
@@ -136,6 +152,11 @@ def _flatten(arg: Any, spec: Spec, out: list[Any], where: str) -> None:
     if isinstance(arg, Value):
         arg = arg.data
     tag = spec[0]
+    if tag == "i":
+        ids = _ids(arg)
+        if ids is not None and len(ids) == spec[1]:
+            out.extend(ids)
+            return
     if tag == "f":
         if isinstance(arg, _REAL):
             out.append(float(arg))
@@ -170,12 +191,114 @@ def _unflatten(spec: Spec, grads: Sequence[Any], pos: list[int]) -> Any:
     if tag in ("f", "b"):
         pos[0] += 1
         return grads[pos[0] - 1]
+    if tag == "i":  # ids have no gradient
+        pos[0] += spec[1]
+        return None
     if tag == "m":
         n, d = spec[1], spec[2]
         cols = grads[pos[0] : pos[0] + d]
         pos[0] += d
         return np.stack([np.broadcast_to(g, (n,)) for g in cols], axis=1).astype(np.float64)
     return [_unflatten(s, grads, pos) for s in spec[1]]
+
+
+# ---------------------------------------------------------------- index inputs
+# A token id that selects a row of an embedding table is Python control flow: traced as
+# a plain int, the program would always take the traced row. An id passed as Indices is a
+# program input instead: fn gets a TracedId, and ``tid.take(table)`` records the lookup.
+# The program indexes the table with the id it is called with; its backward adds the
+# gradient of the row taken into that row, as the eager engine does for the row's Values.
+
+
+class Indices:
+    """Integer ids as a program input: ``compile(fn, Indices([3, 1, 4]))``.
+
+    ``fn`` receives a list of :class:`TracedId`, one per id; ``ids[t].take(table)`` is
+    ``table[id]`` (one Value of a list, or a row of a matrix given as a list of rows; an
+    ``Embedding`` takes a traced id as it takes an int). Call the program with ``Indices``
+    of the same length (or a list or 1-D integer array of ids). Ids get no gradient.
+    """
+
+    __slots__ = ("ids",)
+
+    def __init__(self, ids: Any) -> None:
+        found = _ids(ids)
+        if found is None:
+            raise TypeError(f"Indices: expected a list or 1-D array of ints, got {_kind(ids)}")
+        self.ids = found
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __repr__(self) -> str:
+        return f"Indices({self.ids})"
+
+
+def _ids(arg: Any) -> list[int] | None:
+    """The ints of an Indices, a list/tuple of ints or a 1-D integer array; else None."""
+    if isinstance(arg, Indices):
+        return arg.ids
+    if isinstance(arg, np.ndarray):
+        if arg.ndim == 1 and (arg.dtype.kind in "iu" or arg.size == 0):
+            return [int(i) for i in arg.tolist()]
+        return None
+    if isinstance(arg, (list, tuple)) and all(
+        isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)) for i in arg
+    ):
+        return [int(i) for i in arg]
+    return None
+
+
+class TracedId:
+    """One id of an :class:`Indices` input while ``compile`` traces ``fn``.
+
+    Its only use is :meth:`take`. Reading it as a number (``int(tid)``, ``table[tid]``,
+    ``tid < 3``, ``if tid:``) raises :class:`TraceError`: the program could not follow.
+    """
+
+    __slots__ = ("_id", "where", "bound", "_trace")
+
+    def __init__(self, i: int, where: str) -> None:
+        self._id = i
+        self.where = where
+        self.bound: int | None = None  # the smallest table it indexes: ids must stay below
+        self._trace: _Trace | None = None
+
+    def __repr__(self) -> str:
+        return f"<traced id {self.where}>"
+
+    def take(self, table: Sequence[Any]) -> Any:
+        """``table[id]``, recorded: a new Value per number taken, with the data of
+        ``table[id]`` (a list of Values) or ``table[id][j]`` (a matrix, a list of rows)."""
+        trace = self._trace
+        if trace is None or modes.tracer is not trace:
+            raise TraceError(f"{self.where}: a traced id can only be used while compile traces")
+        rows = list(table)
+        if not 0 <= self._id < len(rows):
+            raise IndexError(f"{self.where} is {self._id}, beyond a table of {len(rows)} rows")
+        self.bound = len(rows) if self.bound is None else min(self.bound, len(rows))
+        if all(isinstance(r, Value) for r in rows):
+            out = Value(rows[self._id]._data)
+            trace.gathers[out] = (self, rows)
+            return out
+        width = len(rows[0])
+        if any(len(r) != width or not all(isinstance(v, Value) for v in r) for r in rows):
+            raise TypeError(f"{self.where}.take: expected a list of Values or of rows of Values")
+        outs = [Value(v._data) for v in rows[self._id]]
+        for j, v in enumerate(outs):
+            trace.gathers[v] = (self, [r[j] for r in rows])
+        trace.lookups.append((self, outs, rows))
+        return outs
+
+    def _refuse(self, *args: Any) -> Any:
+        raise TraceError(
+            f"fn used {self.where} as a number (int(), an index, a comparison or a truth "
+            "value); the program could not follow another id. Use .take(table) instead"
+        )
+
+    __index__ = __int__ = __float__ = __bool__ = _refuse
+    __lt__ = __le__ = __gt__ = __ge__ = _refuse
+    __hash__ = object.__hash__
 
 
 # --------------------------------------------------------------------- tracing
@@ -192,6 +315,12 @@ class _Trace:
         self.copies: dict[Value, Value] = {}  # detached leaf -> the Value it copies
         self.no_grad: list[Value] = []  # results made under no_grad
         self.seen: set[Value] = set()  # nodes whose .data fn read (each guarded once)
+        # leaf -> (function, operands): a number library code computed from the operands'
+        # data (the max-shift of losses.logsumexp), recomputed by the program
+        self.computed: dict[Value, tuple[Callable[..., Any], list[Value]]] = {}
+        # leaf -> (traced id, the Values it chooses from): TracedId.take's results
+        self.gathers: dict[Value, tuple[TracedId, list[Value]]] = {}
+        self.lookups: list[tuple[TracedId, list[Value], list[list[Value]]]] = []  # row takes
 
     def _mine(self) -> bool:
         return threading.get_ident() == self.thread
@@ -222,6 +351,10 @@ class _Trace:
     def frozen(self, out: Value) -> None:
         if self._mine():
             self.no_grad.append(out)
+
+    def derived(self, new: Value, fn: Callable[..., Any], operands: Sequence[Value]) -> None:
+        if self._mine():
+            self.computed[new] = (fn, list(operands))
 
 
 _trace_lock = threading.Lock()
@@ -313,8 +446,10 @@ class Program:
         num_nodes: int,
         name: str,
         batched: bool = False,
+        bounds: dict[int, tuple[str, int]] | None = None,
     ) -> None:
         self.source = source
+        self._bounds = bounds or {}  # flat input position of an id -> (its name, table size)
         self._function = function
         self._specs = specs
         self.parameters = parameters
@@ -339,6 +474,12 @@ class Program:
         flat: list[Any] = []
         for i, (arg, spec) in enumerate(zip(args, self._specs)):
             _flatten(arg, spec, flat, f"argument {i}")
+        for pos, (where, bound) in self._bounds.items():
+            if not 0 <= flat[pos] < bound:
+                raise IndexError(
+                    f"{where} is {flat[pos]}, but the table it indexes has {bound} rows "
+                    f"(ids 0 to {bound - 1})"
+                )
         for p, (t, n) in zip(self.parameters, self._param_types):
             d = p.data
             if type(d) is not t or (n is not None and len(d) != n):  # type: ignore[arg-type]
@@ -380,9 +521,9 @@ def _arg_names(fn: Callable[..., Any], count: int, skip: int) -> list[str]:
 
 def _trace(
     fn: Callable[..., Any], example_args: tuple[Any, ...], arg_names: list[str]
-) -> tuple[Value, list[Value], list[str], tuple[Spec, ...], _Trace, int]:
+) -> tuple[Value, list[Any], list[str], tuple[Spec, ...], _Trace, int]:
     """Run ``fn`` once on Values, recording what the graph cannot show."""
-    inputs: list[Value] = []
+    inputs: list[Any] = []  # Values, and the TracedIds of Indices
     input_names: list[str] = []
     structured, specs = [], []
     for i, arg in enumerate(example_args):
@@ -391,6 +532,9 @@ def _trace(
         specs.append(spec)
     start = Value(0.0)._id  # Values with a larger _id were created by fn
     trace = _Trace()
+    for tid in inputs:
+        if isinstance(tid, TracedId):
+            tid._trace = trace
     with _trace_lock, modes.tracing(trace), enable_grad():
         out = fn(*structured)
     if isinstance(out, _REAL):
@@ -428,9 +572,13 @@ def _build(
     stack = list(roots)
     while stack:
         node = stack.pop()
-        operands: tuple[Value, ...] = node._prev
+        operands: Sequence[Value] = node._prev
         if node in trace.copies:
             operands = (trace.copies[node],)
+        elif node in trace.computed:
+            operands = trace.computed[node][1]
+        elif node in trace.gathers:
+            operands = trace.gathers[node][1]
         for child in operands:
             if child not in seen:
                 seen.add(child)
@@ -440,10 +588,11 @@ def _build(
 
     input_pos = {v: i for i, v in enumerate(inputs)}
     frozen = set(trace.no_grad)
-    input_arrays = [v.data for v in inputs if isinstance(v.data, np.ndarray)]
+    input_arrays = [v.data for v in inputs if isinstance(v, Value) and type(v.data) is np.ndarray]
     params = list(dict.fromkeys(parameters))
+    made = trace.copies.keys() | trace.computed.keys() | trace.gathers.keys()
     for node in tape:
-        if node in input_pos or node in trace.copies:
+        if node in input_pos or node in made:
             continue
         if node in frozen:
             raise TraceError(
@@ -482,6 +631,8 @@ def _build(
     batch = lengths.pop() if len(lengths) == 1 else None
     pinned = {out, *(g[1] for g in trace.guards), *trace.copies.values()}
     pinned |= {g[2] for g in trace.guards if isinstance(g[2], Value)}
+    chosen = {c for _, cands in trace.gathers.values() for c in cands}  # read by name
+    pinned |= chosen | {c for _, operands in trace.computed.values() for c in operands}
     sums, fused = _weighted_sums(tape, index, pinned) if batch is not None else ({}, set())
 
     lines = [f"def {name}(X, P):", "    # forward: one line per operation"]
@@ -496,6 +647,14 @@ def _build(
         elif node in trace.copies:
             src = names[trace.copies[node]]
             lines.append(f"    {v} = {src}  # detached: no gradient flows back")
+        elif node in trace.computed:
+            function, operands = trace.computed[node]
+            args = ", ".join(names[c] for c in operands)
+            lines.append(f"    {v} = {functions(function)}([{args}])  # no gradient flows back")
+        elif node in trace.gathers:
+            tid, cands = trace.gathers[node]
+            choices = ", ".join(names[c] for c in cands)
+            lines.append(f"    {v} = ({choices})[X[{input_pos[tid]}]]  # take: {tid.where}")
         elif node in param_pos:
             lines.append(f"    {v} = P[{param_pos[node]}]._data{label or '  # parameter'}")
         elif node._a is None:
@@ -536,6 +695,8 @@ def _build(
             node._a is not None and node not in trace.copies and any(c in leads for c in node._prev)
         ):
             leads.add(node)
+        elif node in trace.gathers and any(c in leads for c in trace.gathers[node][1]):
+            leads.add(node)
     lines.append("    # backward: one line per chain-rule step")
     reached: set[Value] = set()
     if out in leads:
@@ -554,11 +715,31 @@ def _build(
     # used by every neuron of the next layer): its terms are collected, and the nodes
     # with the same number of terms are summed together, in order, in a few NumPy calls.
     deferred = _deferrable(tape, out, leads, trace.copies) if batch is not None else {}
+    deferred = {v: n for v, n in deferred.items() if v not in chosen}
     pending: dict[Value, list[tuple[str, str]]] = {}  # node -> its (g, w) terms so far
     for node in reversed(tape):
         if node in deferred and node in pending:
             _flush(pending, deferred, names, index, lines)
-        if node not in reached or node._a is None or node in trace.copies:
+        if node not in reached or node in trace.copies:
+            continue
+        if node in trace.gathers:  # the gradient goes to the Value the id chose
+            tid, cands = trace.gathers[node]
+            for i, child in enumerate(cands):
+                if child not in leads:
+                    continue
+                expr = f"(g{index[node]} if X[{input_pos[tid]}] == {i} else 0.0)"
+                if batch is not None and type(child.data) is float and child._a is None:
+                    lines.append(f"    c{temps} = {expr}")
+                    terms.setdefault(child, []).append(f"c{temps}")
+                    temps += 1
+                else:
+                    g = f"g{index[child]}"
+                    lines.append(
+                        f"    {g} = {g} + {expr}" if child in reached else f"    {g} = {expr}"
+                    )
+                reached.add(child)
+            continue
+        if node._a is None:
             continue
         for slot, child in enumerate(node._prev):
             if child not in leads:
@@ -630,7 +811,12 @@ def _build(
     exec(code, namespace)
     function = namespace[name]
     batched = any(type(node._data) is not float for node in tape)
-    return Program(source, function, specs, params, len(tape), name, batched)
+    bounds = {
+        k: (input_names[k], v.bound)
+        for k, v in enumerate(inputs)
+        if isinstance(v, TracedId) and v.bound is not None
+    }
+    return Program(source, function, specs, params, len(tape), name, batched, bounds)
 
 
 Chain = tuple[Value, Value, list[tuple[Value, Value]]]  # (end, base, [(h, w), ...])
