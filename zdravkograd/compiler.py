@@ -376,6 +376,9 @@ _NAMESPACE: dict[str, Any] = {
     "_add_reduce": np.add.reduce,  # what np.sum does for a 1-D array
     "_array_equal": np.array_equal,
     "_array": np.array,
+    "_empty": np.empty,
+    "_zeros": np.zeros,
+    "_multiply": np.multiply,
 }
 
 
@@ -450,6 +453,7 @@ class Program:
     ) -> None:
         self.source = source
         self._bounds = bounds or {}  # flat input position of an id -> (its name, table size)
+        self._flat = False  # True: the program reads all parameters as one array
         self._function = function
         self._specs = specs
         self.parameters = parameters
@@ -480,6 +484,8 @@ class Program:
                     f"{where} is {flat[pos]}, but the table it indexes has {bound} rows "
                     f"(ids 0 to {bound - 1})"
                 )
+        if self._flat:  # _param_floats checks them, at once
+            return flat
         for p, (t, n) in zip(self.parameters, self._param_types):
             d = p.data
             if type(d) is not t or (n is not None and len(d) != n):  # type: ignore[arg-type]
@@ -617,7 +623,7 @@ def _build(
 
     constants: list[Any] = []
     names = {node: f"v{i}" for i, node in enumerate(tape)}
-    namespace = dict(_NAMESPACE)
+    namespace = dict(_NAMESPACE, _param_floats=_param_floats)
     functions = _Functions(namespace)
 
     def const(x: Any) -> str:
@@ -634,12 +640,36 @@ def _build(
     chosen = {c for _, cands in trace.gathers.values() for c in cands}  # read by name
     pinned |= chosen | {c for _, operands in trace.computed.values() for c in operands}
     sums, fused = _weighted_sums(tape, index, pinned) if batch is not None else ({}, set())
+    fusion = _fuse(tape, index, param_pos, pinned, trace) if batch is None else _Fusion()
 
-    lines = [f"def {name}(X, P):", "    # forward: one line per operation"]
+    lines = [f"def {name}(X, P):"]
+    if fusion.blocks:  # the parameters of fused layers and lookups, as arrays
+        lines.append("    F = _param_floats(P)  # every parameter's data")
+        for blk, positions in enumerate(fusion.blocks):
+            uses = {lay.block for lay in fusion.layers.values()}
+            if blk in uses:
+                lines.append(f"    BT{blk} = F[{const(positions.T.copy())}]  # weights, transposed")
+                lines.append(f"    BR{blk} = F[{const(positions[::-1].copy())}]  # rows reversed")
+            if any(blk == lk[2] for lk in fusion.lookups.values()):
+                lines.append(f"    B{blk} = F[{const(positions)}]  # a table")
+            lines.append(f"    GB{blk} = _zeros({positions.shape})  # their gradients")
+    lines.append("    # forward: one line per operation")
+    for number, layer in enumerate(fusion.layers.values()):
+        layer.number = number
     for node in tape:
         v = names[node]
         label = f"  # {node.label}" if node.label else ""
-        if node in fused:
+        if node in fusion.fused:  # part of a layer, computed at its last node
+            if index[node] in fusion.layers:
+                _emit_layer_forward(fusion.layers[index[node]], names, lines)
+        elif node in fusion.taken:  # a row of a parameter table, taken at once
+            if node in fusion.lookups:
+                tid, outs, blk = fusion.lookups[node]
+                row = ", ".join(names[o] for o in outs)
+                lines.append(f"    {row}, = B{blk}[X[{input_pos[tid]}]].tolist()  # {tid.where}")
+        elif node in fusion.in_block:
+            pass  # read with its block
+        elif node in fused:
             pass  # part of a weighted sum computed together with others (see below)
         elif node in input_pos:
             k = input_pos[node]
@@ -720,6 +750,18 @@ def _build(
     for node in reversed(tape):
         if node in deferred and node in pending:
             _flush(pending, deferred, names, index, lines)
+        if node in fusion.fused:
+            if index[node] in fusion.layers:
+                _emit_layer_backward(
+                    fusion.layers[index[node]], names, index, reached, leads, lines
+                )
+            continue
+        if node in fusion.taken:
+            if node in fusion.lookups:  # the row's gradient, into the table's at that row
+                tid, outs, blk = fusion.lookups[node]
+                row = ", ".join(f"g{index[o]}" if o in reached else "0.0" for o in outs)
+                lines.append(f"    GB{blk}[X[{input_pos[tid]}]] += [{row}]  # {tid.where}")
+            continue
         if node not in reached or node in trace.copies:
             continue
         if node in trace.gathers:  # the gradient goes to the Value the id chose
@@ -789,7 +831,17 @@ def _build(
 
     arg_grads = [grad_of(v) if input_grads and v in index else "0.0" for v in inputs]
     param_grads = [grad_of(p) if p in index else "0.0" for p in params]
-    lines.append(f"    return {names[out]}, {_tuple(arg_grads)}, {_tuple(param_grads)}")
+    if fusion.blocks:  # the blocks' gradients, then the others'
+        lines.append(f"    R = _zeros({len(params)})")
+        for blk, positions in enumerate(fusion.blocks):
+            lines.append(f"    R[{const(positions.ravel())}] = GB{blk}.ravel()")
+        lines.append("    PG = R.tolist()")
+        for i, (p, g) in enumerate(zip(params, param_grads)):
+            if p not in fusion.in_block and g != "0.0":
+                lines.append(f"    PG[{i}] = {g}")
+        lines.append(f"    return {names[out]}, {_tuple(arg_grads)}, PG")
+    else:
+        lines.append(f"    return {names[out]}, {_tuple(arg_grads)}, {_tuple(param_grads)}")
     source = "\n".join(lines) + "\n"
 
     def branch(k: int) -> None:
@@ -816,7 +868,226 @@ def _build(
         for k, v in enumerate(inputs)
         if isinstance(v, TracedId) and v.bound is not None
     }
-    return Program(source, function, specs, params, len(tape), name, batched, bounds)
+    program = Program(source, function, specs, params, len(tape), name, batched, bounds)
+    program._flat = bool(fusion.blocks)
+    return program
+
+
+# ------------------------------------------- fused layers (programs on plain floats)
+# Why: a program on plain floats is one Python line per node, and most nodes of a network
+# are weighted sums ``w0*x0 + w1*x1 + ...`` with parameters as the weights: a layer is a
+# matrix of parameters times a vector. Here such a layer becomes a few NumPy calls, forward
+# and backward, and the parameters it uses are read once per call as one array.
+#
+# Exact, not approximately equal: NumPy multiplies element by element with the same IEEE
+# rounding as Python, and ``np.add.reduce(T, 0)`` on a C-contiguous 2-D array with at
+# least 2 columns adds its rows one after the other, element by element: each column is
+# summed in the chain's order, ((t0 + t1) + t2) + ... (tests/test_compile_fused.py checks it).
+# ``np.matmul`` (BLAS) and a reduction along a row (NumPy's pairwise summation) would
+# reorder the sums, so they are not used. The backward pass keeps the engine's order too:
+# the gradient of ``x_j`` gets the rows' terms from the last row to the first, added to
+# what ``x_j`` held before (row 0 of the stacked array); a weight gets ``x_j * g_i`` added
+# to its running gradient. A lookup of a parameter table (``TracedId.take``) is one row
+# index, and its backward adds the row's gradients into the table's gradient at that row.
+# (One difference: where the engine starts a gradient at the first term, a sum here may
+# start from 0.0; 0.0 + t is t, except that -0.0 becomes 0.0.)
+
+
+class _Layer:
+    """``k`` chains ``y_i = w_i0 * x_0 + ... + w_i(m-1) * x_(m-1)`` over one vector ``x``,
+    made one after the other (tape positions ``first`` to ``last``), weights from a block."""
+
+    def __init__(self, ends: list[Value], xs: list[Value], block: int, nodes: list[Value]):
+        self.ends, self.xs, self.block, self.nodes = ends, xs, block, nodes
+        self.number = 0  # set when emitted: names its arrays
+
+
+class _Fusion:
+    """What ``_fuse`` found: the layers, the table lookups, and the parameter blocks."""
+
+    def __init__(self) -> None:
+        self.blocks: list[np.ndarray] = []  # parameter positions, one matrix per block
+        self.layers: dict[int, _Layer] = {}  # tape position of a layer's last node -> layer
+        self.fused: set[Value] = set()  # nodes computed by a layer (not by their own line)
+        # lookups of a parameter table: first output -> (traced id, outputs, block)
+        self.lookups: dict[Value, tuple[TracedId, list[Value], int]] = {}
+        self.taken: set[Value] = set()  # every output of those lookups
+        self.in_block: set[Value] = set()  # parameters read from a block
+
+
+def _chain(end: Value, uses: dict[Value, int], pinned: set[Value], weights: dict[Value, int]):
+    """``end = w0*x0 + w1*x1 + ...`` (no constant term), each w a parameter: the pairs
+    ``[(w0, x0), ...]`` and the nodes, or None. Inner nodes must have no other use."""
+
+    def term(m: Value | None) -> tuple[Value, Value] | None:
+        if m is None or m._op is not ops.mul or uses.get(m, 0) != 1 or m in pinned:
+            return None
+        if m._a not in weights or m._b is None:
+            return None
+        return m._a, m._b
+
+    links: list[tuple[Value, Value]] = []
+    nodes: list[Value] = []
+    cur = end
+    while True:
+        t = term(cur._b)
+        if cur._op is not ops.add or t is None:
+            return None
+        links.append(t)
+        nodes += [cur, cur._b]  # type: ignore[list-item]
+        prev = cur._a
+        first = term(prev)
+        if first is not None:
+            links.append(first)
+            nodes.append(prev)  # type: ignore[arg-type]
+            return links[::-1], nodes
+        if prev is None or prev._op is not ops.add or uses.get(prev, 0) != 1 or prev in pinned:
+            return None
+        cur = prev
+
+
+def _fuse(
+    tape: list[Value],
+    index: dict[Value, int],
+    param_pos: dict[Value, int],
+    pinned: set[Value],
+    trace: _Trace,
+) -> _Fusion:
+    """Find the layers and parameter-table lookups of a float program (see above)."""
+    users: dict[Value, list[Value]] = {}
+    for node in tape:
+        operands: Sequence[Value] = node._prev
+        if node in trace.gathers:
+            operands = trace.gathers[node][1]
+        elif node in trace.computed:
+            operands = trace.computed[node][1]
+        elif node in trace.copies:
+            operands = (trace.copies[node],)
+        for child in operands:
+            users.setdefault(child, []).append(node)
+    uses = {v: len(u) for v, u in users.items()}
+    weights = {p: i for p, i in param_pos.items() if type(p._data) is float}
+
+    # chains, grouped into layers: consecutive on the tape, over the same vector x
+    chains = []
+    inner: set[Value] = set()
+    for node in reversed(tape):
+        if node in inner or node._op is not ops.add:
+            continue
+        found = _chain(node, uses, pinned, weights)
+        if found is None or len(found[0]) < 2:
+            continue
+        links, nodes = found
+        xs = [x for _, x in links]
+        if len(set(xs)) < len(xs) or len(nodes) != index[node] - min(index[v] for v in nodes) + 1:
+            continue  # a repeated input, or other nodes made in between
+        inner.update(nodes)
+        chains.append((node, links, nodes))
+    chains.reverse()
+    candidates: list[tuple[list[Value], list[Value], list[list[Value]], list[Value]]] = []
+    for end, links, nodes in chains:
+        xs = [x for _, x in links]
+        last = candidates[-1] if candidates else None
+        lo = index[end] - len(nodes) + 1
+        if last is not None and last[1] == xs and index[last[0][-1]] == lo - 1:
+            last[0].append(end)
+            last[2].append([w for w, _ in links])
+            last[3].extend(nodes)
+        else:
+            candidates.append(([end], xs, [[w for w, _ in links]], list(nodes)))
+
+    fusion = _Fusion()
+    keys: dict[tuple[int, ...], int] = {}
+    block_of: dict[Value, set[int]] = {}  # parameter -> the blocks that hold it
+
+    def block(rows: list[list[Value]]) -> int:
+        positions = np.array([[param_pos[w] for w in row] for row in rows], dtype=np.intp)
+        key = (positions.shape[1], *positions.ravel().tolist())
+        if key not in keys:
+            keys[key] = len(fusion.blocks)
+            fusion.blocks.append(positions)
+        b = keys[key]
+        for row in rows:
+            for w in row:
+                block_of.setdefault(w, set()).add(b)
+        return b
+
+    layers = []
+    for ends, xs, rows, nodes in candidates:
+        if len(ends) >= 2:  # (one row would be a reduction along a row: pairwise)
+            layers.append(_Layer(ends, xs, block(rows), nodes))
+    lookups = []
+    for tid, outs, rows in trace.lookups:
+        if outs[0] in index and all(w in weights for row in rows for w in row) and len(outs) >= 2:
+            lookups.append((tid, outs, block(rows)))
+
+    # A block is used only if its parameters have no other use: no other block, no node
+    # outside its layers and lookups (their gradients then live in the block's array).
+    own: dict[int, set[Value]] = {}
+    for layer in layers:
+        own.setdefault(layer.block, set()).update(layer.nodes)
+    for _, outs, b in lookups:
+        own.setdefault(b, set()).update(outs)
+    bad = set()
+    for w, bs in block_of.items():
+        b = next(iter(bs))
+        if len(bs) > 1 or any(u not in own[b] for u in users.get(w, [])):
+            bad |= bs
+        if w in pinned:
+            bad |= bs
+    for layer in layers:
+        if layer.block not in bad:
+            fusion.layers[index[layer.ends[-1]]] = layer
+            fusion.fused.update(layer.nodes)
+    for tid, outs, b in lookups:
+        if b not in bad:
+            fusion.lookups[outs[0]] = (tid, outs, b)
+            fusion.taken.update(outs)
+    fusion.in_block = {w for w, bs in block_of.items() if not bs & bad}
+    return fusion
+
+
+def _emit_layer_forward(layer: _Layer, names: dict[Value, str], lines: list[str]) -> None:
+    b, n = layer.block, layer.number
+    xs = ", ".join(names[x] for x in layer.xs)
+    ends = ", ".join(names[y] for y in layer.ends)
+    k, m = len(layer.ends), len(layer.xs)
+    lines.append(f"    # a layer: {k} weighted sums of {m} inputs (the rows of B{b}), in one go")
+    lines.append(f"    XA{n} = _array([{xs}])")
+    lines.append(f"    {ends}, = _add_reduce(BT{b} * XA{n}[:, None], 0).tolist()")
+
+
+def _emit_layer_backward(
+    layer: _Layer,
+    names: dict[Value, str],
+    index: dict[Value, int],
+    reached: set[Value],
+    leads: set[Value],
+    lines: list[str],
+) -> None:
+    b, n = layer.block, layer.number
+    gy = ", ".join(f"g{index[y]}" if y in reached else "0.0" for y in layer.ends)
+    k, m = len(layer.ends), len(layer.xs)
+    lines.append(f"    # the layer's backward: {k} x {m} weights, {m} inputs")
+    lines.append(f"    GY = _array([{gy}])")
+    lines.append(f"    GB{b} += GY[:, None] * XA{n}  # each weight: x * g")
+    if any(x in leads for x in layer.xs):
+        old = ", ".join(f"g{index[x]}" if x in reached else "0.0" for x in layer.xs)
+        lines.append(f"    T = _empty(({k + 1}, {m}))")
+        lines.append(f"    T[0] = [{old}]  # what the inputs held; then w * g, last row first")
+        lines.append(f"    _multiply(BR{b}, GY[::-1, None], out=T[1:])")
+        targets = ", ".join(f"g{index[x]}" if x in leads else "_" for x in layer.xs)
+        lines.append(f"    {targets}, = _add_reduce(T, 0).tolist()")
+        reached.update(x for x in layer.xs if x in leads)
+
+
+def _param_floats(params: list[Value]) -> np.ndarray:
+    """Every parameter's data as one float array (a program with fused layers reads them
+    so); a parameter that now holds a batch raises TraceError."""
+    data = np.array([p._data for p in params], dtype=np.float64) if params else np.zeros(0)
+    if data.ndim != 1:
+        raise TraceError("a parameter holds a batch now, not a float as when traced; compile again")
+    return data
 
 
 Chain = tuple[Value, Value, list[tuple[Value, Value]]]  # (end, base, [(h, w), ...])
