@@ -500,13 +500,19 @@ class Program:
 
         The parameter gradients are in the order of ``self.parameters``.
         """
+        value, arg_grads, param_grads = self._run(args)
+        if type(param_grads) is np.ndarray:
+            return value, list(arg_grads), param_grads.tolist()
+        return value, list(arg_grads), list(param_grads)
+
+    def _run(self, args: tuple[Any, ...]) -> tuple[float, Sequence[Any], Any]:
+        """``run``, with the parameter gradients as the program returns them: an array if
+        it has fused layers (see "fused layers"), else a tuple."""
         inputs = self._inputs(args)
         if self._batched:  # IEEE-754 results (inf, nan) without NumPy's warnings, as ops does
             with np.errstate(all="ignore"):
-                value, arg_grads, param_grads = self._function(inputs, self.parameters)
-        else:
-            value, arg_grads, param_grads = self._function(inputs, self.parameters)
-        return value, list(arg_grads), list(param_grads)
+                return self._function(inputs, self.parameters)
+        return self._function(inputs, self.parameters)
 
     def __call__(self, *args: Any) -> tuple[float, tuple[Any, ...]]:
         """``(fn(*args), (d fn / d arg for each argument))``, like ``value_and_grad``."""
@@ -835,11 +841,10 @@ def _build(
         lines.append(f"    R = _zeros({len(params)})")
         for blk, positions in enumerate(fusion.blocks):
             lines.append(f"    R[{const(positions.ravel())}] = GB{blk}.ravel()")
-        lines.append("    PG = R.tolist()")
         for i, (p, g) in enumerate(zip(params, param_grads)):
             if p not in fusion.in_block and g != "0.0":
-                lines.append(f"    PG[{i}] = {g}")
-        lines.append(f"    return {names[out]}, {_tuple(arg_grads)}, PG")
+                lines.append(f"    R[{i}] = {g}")
+        lines.append(f"    return {names[out]}, {_tuple(arg_grads)}, R")
     else:
         lines.append(f"    return {names[out]}, {_tuple(arg_grads)}, {_tuple(param_grads)}")
     source = "\n".join(lines) + "\n"
@@ -1345,6 +1350,14 @@ class CompiledStep:
         self.model = model
         self.program = program
         self.params = params
+        self._grads: Any = None
+
+    @property
+    def last_grads(self) -> np.ndarray | None:
+        """The last call's gradients of ``model.parameters()``, as one float array."""
+        if self._grads is None or type(self._grads) is np.ndarray:
+            return self._grads
+        return np.array(self._grads[: len(self.params)], dtype=np.float64)
 
     @property
     def source(self) -> str:
@@ -1354,7 +1367,12 @@ class CompiledStep:
         return f"<compiled step: {self.program.num_nodes} nodes, {len(self.params)} parameters>"
 
     def __call__(self, *args: Any) -> float:
-        value, _, grads = self.program.run(*args)
+        value, _, grads = self.program._run(args)
+        if type(grads) is np.ndarray:
+            self._grads = grads[: len(self.params)]
+            grads = grads.tolist()
+        else:
+            self._grads = grads
         for p, g in zip(self.params, grads):  # model parameters come first in the program
             p.grad = g
         return value

@@ -111,7 +111,10 @@ def train_gpt(
                     p.grad = 0.0
                 value.backward()
                 loss = float(value.data)
-            optimizer.step()
+            if programs is not None:  # the gradients the program computed, as one array
+                optimizer.step(programs.last_grads)
+            else:
+                optimizer.step()
             schedule.step()
             losses.append(loss)
             if callback is not None:
@@ -133,12 +136,16 @@ class _ArrayAdam(Adam):
         self._m = np.zeros(len(self.params))
         self._v = np.zeros(len(self.params))
 
-    def step(self) -> None:
+    def step(self, grads: np.ndarray | None = None) -> None:
+        """One update; ``grads`` (optional) are the parameters' ``grad``s as one array."""
         self.steps += 1
         t, b1, b2, n = self.steps, self.betas[0], self.betas[1], len(self.params)
         step_size = self.lr / (1.0 - b1**t)
         sqrt_bc2 = math.sqrt(1.0 - b2**t)
-        g = np.fromiter((float(p.grad) for p in self.params), np.float64, n)
+        if grads is not None and len(grads) == n:
+            g = grads
+        else:
+            g = np.fromiter((float(p.grad) for p in self.params), np.float64, n)
         data = np.fromiter((p.data for p in self.params), np.float64, n)
         self._m += (g - self._m) * (1.0 - b1)
         self._v = self._v * b2 + (1.0 - b2) * g * g
@@ -191,6 +198,7 @@ class Programs:
         self.model = model
         self._steps: dict[tuple[bool, int, int], Any] = {}
         self._eye = np.eye(model.vocab_size)
+        self.last_grads: np.ndarray | None = None  # the last step's, in parameters() order
 
     def step(self, batch: Sequence[Sequence[int]], batched: bool) -> float:
         """Set every parameter's ``grad`` for ``batch`` (one name unless ``batched``) and
@@ -218,7 +226,10 @@ class Programs:
         if key not in self._steps:
             loss = one_hot_loss if batched else ids_loss
             self._steps[key] = compile_step(self.model, loss, *args)
-        return float(self._steps[key](*args))
+        step = self._steps[key]
+        loss_value = float(step(*args))
+        self.last_grads = step.last_grads
+        return loss_value
 
 
 __all__ = ["MODES", "train_gpt", "pad_batch", "one_hot_loss", "ids_loss", "Programs"]
