@@ -157,7 +157,7 @@ def _flatten(arg: Any, spec: Spec, out: list[Any], where: str) -> None:
         if ids is not None and len(ids) == spec[1]:
             out.extend(ids)
             return
-    if tag == "f":
+    elif tag == "f":
         if isinstance(arg, _REAL):
             out.append(float(arg))
             return
@@ -802,7 +802,8 @@ def _build(
             summed = type(child.data) is float and (
                 type(node.data) is not float or _local_is_array(node, slot)
             )
-            if batch is not None and type(child.data) is float and child._a is None:
+            leaf = child._a is None and child not in trace.gathers  # (a take's result: not)
+            if batch is not None and type(child.data) is float and leaf:
                 if summed:  # a column pair (left, right) whose product is summed at the end
                     if node._op is ops.mul:
                         other = node._b if slot == 0 else node._a
@@ -1089,8 +1090,11 @@ def _emit_layer_backward(
 def _param_floats(params: list[Value]) -> np.ndarray:
     """Every parameter's data as one float array (a program with fused layers reads them
     so); a parameter that now holds a batch raises TraceError."""
-    data = np.array([p._data for p in params], dtype=np.float64) if params else np.zeros(0)
-    if data.ndim != 1:
+    try:
+        data = np.array([p._data for p in params], dtype=np.float64)
+    except ValueError:
+        data = np.zeros((0, 0))
+    if data.ndim != 1 or len(data) != len(params):
         raise TraceError("a parameter holds a batch now, not a float as when traced; compile again")
     return data
 
