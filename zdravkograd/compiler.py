@@ -802,8 +802,8 @@ def _build(
             summed = type(child.data) is float and (
                 type(node.data) is not float or _local_is_array(node, slot)
             )
-            leaf = child._a is None and child not in trace.gathers  # (a take's result: not)
-            if batch is not None and type(child.data) is float and leaf:
+            a_leaf = child._a is None and child not in trace.gathers  # (a take's result: not)
+            if batch is not None and type(child.data) is float and a_leaf:
                 if summed:  # a column pair (left, right) whose product is summed at the end
                     if node._op is ops.mul:
                         other = node._b if slot == 0 else node._a
