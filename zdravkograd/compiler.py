@@ -20,7 +20,12 @@ calls, on the same numbers, in the same order: its results equal the engine's bi
 bit, by construction (``tests/test_ops.py`` checks every row). A batched program takes
 two shortcuts that group NumPy calls without changing that order: a neuron's weighted sum
 ``b + h0*w0 + h1*w1 + ...`` is computed for a whole layer at once, and the gradient
-sums over the batch are done together (see ``_weighted_sums`` and ``_deferrable``).
+sums over the batch are done together (see ``_weighted_sums`` and ``_deferrable``). A
+program on plain floats computes a layer of parameters (weighted sums over one vector) in
+a few NumPy calls, in the same order too (see "fused layers").
+
+Integer ids can be program inputs (:class:`Indices`): ``fn`` gets :class:`TracedId`s, and
+``ids[t].take(table)`` is a lookup the program replays with the ids it is called with.
 
 The trace sees operations on Values and nothing else. What it cannot see is turned
 into an error, never into a silently wrong number:
@@ -36,8 +41,9 @@ into an error, never into a silently wrong number:
 
 Numbers that ``fn`` computes from ``.data`` would be constants of the program; that is
 why such a read is a guard. (The library's own code reads ``value._data``, which is not
-guarded: its reads are shape checks, or shifts that cancel out of the result, as the
-max-shift inside the stable losses.)
+guarded: its reads are shape checks, or shifts that cancel out of the result. The
+max-shift inside the stable losses is reported to the trace, through the hook's
+``derived``, so the program recomputes it from its inputs.)
 """
 
 from __future__ import annotations

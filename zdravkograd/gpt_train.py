@@ -161,8 +161,9 @@ def one_hot_loss(model: GPT, inputs: Any, targets: Any, weights: Any) -> Value:
     """``sum_t weights[t] * (cross-entropy at position t)``, with one-hot token ids.
 
     ``inputs[t]`` and ``targets[t]`` are one-hot vectors (lists of Values, or columns of a
-    batch), ``weights[t]`` a Value. This is the loss the compiled programs trace: the ids
-    are data, so one program serves every name of its length.
+    batch), ``weights[t]`` a Value. This is the loss compiled batches trace: the ids are
+    data, so one program serves every batch of its length (a one-name program traces
+    ``ids_loss``, whose lookups are cheaper than a sum over the vocabulary).
     """
     cache = KVCache(len(model.blocks))
     total: Value | None = None
