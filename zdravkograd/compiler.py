@@ -20,7 +20,12 @@ calls, on the same numbers, in the same order: its results equal the engine's bi
 bit, by construction (``tests/test_ops.py`` checks every row). A batched program takes
 two shortcuts that group NumPy calls without changing that order: a neuron's weighted sum
 ``b + h0*w0 + h1*w1 + ...`` is computed for a whole layer at once, and the gradient
-sums over the batch are done together (see ``_weighted_sums`` and ``_deferrable``).
+sums over the batch are done together (see ``_weighted_sums`` and ``_deferrable``). A
+program on plain floats computes a layer of parameters (weighted sums over one vector) in
+a few NumPy calls, in the same order too (see "fused layers").
+
+Integer ids can be program inputs (:class:`Indices`): ``fn`` gets :class:`TracedId`s, and
+``ids[t].take(table)`` is a lookup the program replays with the ids it is called with.
 
 The trace sees operations on Values and nothing else. What it cannot see is turned
 into an error, never into a silently wrong number:
@@ -36,8 +41,9 @@ into an error, never into a silently wrong number:
 
 Numbers that ``fn`` computes from ``.data`` would be constants of the program; that is
 why such a read is a guard. (The library's own code reads ``value._data``, which is not
-guarded: its reads are shape checks, or shifts that cancel out of the result, as the
-max-shift inside the stable losses.)
+guarded: its reads are shape checks, or shifts that cancel out of the result. The
+max-shift inside the stable losses is reported to the trace, through the hook's
+``derived``, so the program recomputes it from its inputs.)
 """
 
 from __future__ import annotations
@@ -56,7 +62,15 @@ from zdravkograd import modes, ops
 from zdravkograd.engine import Value, enable_grad
 from zdravkograd.symbolic import Sym, code
 
-__all__ = ["compile", "compile_step", "Program", "CompiledStep", "TraceError"]
+__all__ = [
+    "compile",
+    "compile_step",
+    "Program",
+    "CompiledStep",
+    "TraceError",
+    "Indices",
+    "TracedId",
+]
 
 
 class TraceError(ValueError):
@@ -69,6 +83,7 @@ class TraceError(ValueError):
 #   ("b", n)        a 1-D array of n      -> one batched Value
 #   ("m", n, d)     a 2-D array (n, d)    -> a list of d batched Values (its columns)
 #   ("l", specs)    a list or tuple       -> a list of converted items
+#   ("i", n)        Indices of n ids      -> a list of n TracedIds (see "index inputs")
 
 Spec = tuple[Any, ...]
 _REAL = (int, float, np.integer, np.floating, np.bool_)
@@ -90,14 +105,21 @@ def _describe_spec(spec: Spec) -> str:
         return f"a 1-D array of {spec[1]} numbers"
     if tag == "m":
         return f"an array of shape ({spec[1]}, {spec[2]})"
+    if tag == "i":
+        return f"Indices of {spec[1]} ids"
     return f"a list of length {len(spec[1])}"
 
 
-def _trace_inputs(arg: Any, flat: list[Value], where: str, names: list[str]) -> tuple[Any, Spec]:
+def _trace_inputs(arg: Any, flat: list[Any], where: str, names: list[str]) -> tuple[Any, Spec]:
     """Turn an example argument into the Values ``fn`` is traced with, and its spec.
 
     ``flat`` collects the input Values, ``names`` their names for the source comments.
     """
+    if isinstance(arg, Indices):
+        ids = [TracedId(i, f"{where}[{t}]") for t, i in enumerate(arg.ids)]
+        flat.extend(ids)
+        names.extend(t.where for t in ids)
+        return ids, ("i", len(ids))
     if isinstance(arg, Value):
         arg = arg.data
     if isinstance(arg, _REAL):
@@ -136,7 +158,12 @@ def _flatten(arg: Any, spec: Spec, out: list[Any], where: str) -> None:
     if isinstance(arg, Value):
         arg = arg.data
     tag = spec[0]
-    if tag == "f":
+    if tag == "i":
+        ids = _ids(arg)
+        if ids is not None and len(ids) == spec[1]:
+            out.extend(ids)
+            return
+    elif tag == "f":
         if isinstance(arg, _REAL):
             out.append(float(arg))
             return
@@ -170,12 +197,114 @@ def _unflatten(spec: Spec, grads: Sequence[Any], pos: list[int]) -> Any:
     if tag in ("f", "b"):
         pos[0] += 1
         return grads[pos[0] - 1]
+    if tag == "i":  # ids have no gradient
+        pos[0] += spec[1]
+        return None
     if tag == "m":
         n, d = spec[1], spec[2]
         cols = grads[pos[0] : pos[0] + d]
         pos[0] += d
         return np.stack([np.broadcast_to(g, (n,)) for g in cols], axis=1).astype(np.float64)
     return [_unflatten(s, grads, pos) for s in spec[1]]
+
+
+# ---------------------------------------------------------------- index inputs
+# A token id that selects a row of an embedding table is Python control flow: traced as
+# a plain int, the program would always take the traced row. An id passed as Indices is a
+# program input instead: fn gets a TracedId, and ``tid.take(table)`` records the lookup.
+# The program indexes the table with the id it is called with; its backward adds the
+# gradient of the row taken into that row, as the eager engine does for the row's Values.
+
+
+class Indices:
+    """Integer ids as a program input: ``compile(fn, Indices([3, 1, 4]))``.
+
+    ``fn`` receives a list of :class:`TracedId`, one per id; ``ids[t].take(table)`` is
+    ``table[id]`` (one Value of a list, or a row of a matrix given as a list of rows; an
+    ``Embedding`` takes a traced id as it takes an int). Call the program with ``Indices``
+    of the same length (or a list or 1-D integer array of ids). Ids get no gradient.
+    """
+
+    __slots__ = ("ids",)
+
+    def __init__(self, ids: Any) -> None:
+        found = _ids(ids)
+        if found is None:
+            raise TypeError(f"Indices: expected a list or 1-D array of ints, got {_kind(ids)}")
+        self.ids = found
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __repr__(self) -> str:
+        return f"Indices({self.ids})"
+
+
+def _ids(arg: Any) -> list[int] | None:
+    """The ints of an Indices, a list/tuple of ints or a 1-D integer array; else None."""
+    if isinstance(arg, Indices):
+        return arg.ids
+    if isinstance(arg, np.ndarray):
+        if arg.ndim == 1 and (arg.dtype.kind in "iu" or arg.size == 0):
+            return [int(i) for i in arg.tolist()]
+        return None
+    if isinstance(arg, (list, tuple)) and all(
+        isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)) for i in arg
+    ):
+        return [int(i) for i in arg]
+    return None
+
+
+class TracedId:
+    """One id of an :class:`Indices` input while ``compile`` traces ``fn``.
+
+    Its only use is :meth:`take`. Reading it as a number (``int(tid)``, ``table[tid]``,
+    ``tid < 3``, ``if tid:``) raises :class:`TraceError`: the program could not follow.
+    """
+
+    __slots__ = ("_id", "where", "bound", "_trace")
+
+    def __init__(self, i: int, where: str) -> None:
+        self._id = i
+        self.where = where
+        self.bound: int | None = None  # the smallest table it indexes: ids must stay below
+        self._trace: _Trace | None = None
+
+    def __repr__(self) -> str:
+        return f"<traced id {self.where}>"
+
+    def take(self, table: Sequence[Any]) -> Any:
+        """``table[id]``, recorded: a new Value per number taken, with the data of
+        ``table[id]`` (a list of Values) or ``table[id][j]`` (a matrix, a list of rows)."""
+        trace = self._trace
+        if trace is None or modes.tracer is not trace:
+            raise TraceError(f"{self.where}: a traced id can only be used while compile traces")
+        rows = list(table)
+        if not 0 <= self._id < len(rows):
+            raise IndexError(f"{self.where} is {self._id}, beyond a table of {len(rows)} rows")
+        self.bound = len(rows) if self.bound is None else min(self.bound, len(rows))
+        if all(isinstance(r, Value) for r in rows):
+            out = Value(rows[self._id]._data)
+            trace.gathers[out] = (self, rows)
+            return out
+        width = len(rows[0])
+        if any(len(r) != width or not all(isinstance(v, Value) for v in r) for r in rows):
+            raise TypeError(f"{self.where}.take: expected a list of Values or of rows of Values")
+        outs = [Value(v._data) for v in rows[self._id]]
+        for j, v in enumerate(outs):
+            trace.gathers[v] = (self, [r[j] for r in rows])
+        trace.lookups.append((self, outs, rows))
+        return outs
+
+    def _refuse(self, *args: Any) -> Any:
+        raise TraceError(
+            f"fn used {self.where} as a number (int(), an index, a comparison or a truth "
+            "value); the program could not follow another id. Use .take(table) instead"
+        )
+
+    __index__ = __int__ = __float__ = __bool__ = _refuse
+    __lt__ = __le__ = __gt__ = __ge__ = _refuse
+    __hash__ = object.__hash__
 
 
 # --------------------------------------------------------------------- tracing
@@ -192,6 +321,12 @@ class _Trace:
         self.copies: dict[Value, Value] = {}  # detached leaf -> the Value it copies
         self.no_grad: list[Value] = []  # results made under no_grad
         self.seen: set[Value] = set()  # nodes whose .data fn read (each guarded once)
+        # leaf -> (function, operands): a number library code computed from the operands'
+        # data (the max-shift of losses.logsumexp), recomputed by the program
+        self.computed: dict[Value, tuple[Callable[..., Any], list[Value]]] = {}
+        # leaf -> (traced id, the Values it chooses from): TracedId.take's results
+        self.gathers: dict[Value, tuple[TracedId, list[Value]]] = {}
+        self.lookups: list[tuple[TracedId, list[Value], list[list[Value]]]] = []  # row takes
 
     def _mine(self) -> bool:
         return threading.get_ident() == self.thread
@@ -223,6 +358,10 @@ class _Trace:
         if self._mine():
             self.no_grad.append(out)
 
+    def derived(self, new: Value, fn: Callable[..., Any], operands: Sequence[Value]) -> None:
+        if self._mine():
+            self.computed[new] = (fn, list(operands))
+
 
 _trace_lock = threading.Lock()
 
@@ -243,6 +382,9 @@ _NAMESPACE: dict[str, Any] = {
     "_add_reduce": np.add.reduce,  # what np.sum does for a 1-D array
     "_array_equal": np.array_equal,
     "_array": np.array,
+    "_empty": np.empty,
+    "_zeros": np.zeros,
+    "_multiply": np.multiply,
 }
 
 
@@ -313,8 +455,11 @@ class Program:
         num_nodes: int,
         name: str,
         batched: bool = False,
+        bounds: dict[int, tuple[str, int]] | None = None,
     ) -> None:
         self.source = source
+        self._bounds = bounds or {}  # flat input position of an id -> (its name, table size)
+        self._flat = False  # True: the program reads all parameters as one array
         self._function = function
         self._specs = specs
         self.parameters = parameters
@@ -339,6 +484,14 @@ class Program:
         flat: list[Any] = []
         for i, (arg, spec) in enumerate(zip(args, self._specs)):
             _flatten(arg, spec, flat, f"argument {i}")
+        for pos, (where, bound) in self._bounds.items():
+            if not 0 <= flat[pos] < bound:
+                raise IndexError(
+                    f"{where} is {flat[pos]}, but the table it indexes has {bound} rows "
+                    f"(ids 0 to {bound - 1})"
+                )
+        if self._flat:  # _param_floats checks them, at once
+            return flat
         for p, (t, n) in zip(self.parameters, self._param_types):
             d = p.data
             if type(d) is not t or (n is not None and len(d) != n):  # type: ignore[arg-type]
@@ -353,13 +506,19 @@ class Program:
 
         The parameter gradients are in the order of ``self.parameters``.
         """
+        value, arg_grads, param_grads = self._run(args)
+        if type(param_grads) is np.ndarray:
+            return value, list(arg_grads), param_grads.tolist()
+        return value, list(arg_grads), list(param_grads)
+
+    def _run(self, args: tuple[Any, ...]) -> tuple[float, Sequence[Any], Any]:
+        """``run``, with the parameter gradients as the program returns them: an array if
+        it has fused layers (see "fused layers"), else a tuple."""
         inputs = self._inputs(args)
         if self._batched:  # IEEE-754 results (inf, nan) without NumPy's warnings, as ops does
             with np.errstate(all="ignore"):
-                value, arg_grads, param_grads = self._function(inputs, self.parameters)
-        else:
-            value, arg_grads, param_grads = self._function(inputs, self.parameters)
-        return value, list(arg_grads), list(param_grads)
+                return self._function(inputs, self.parameters)
+        return self._function(inputs, self.parameters)
 
     def __call__(self, *args: Any) -> tuple[float, tuple[Any, ...]]:
         """``(fn(*args), (d fn / d arg for each argument))``, like ``value_and_grad``."""
@@ -380,9 +539,9 @@ def _arg_names(fn: Callable[..., Any], count: int, skip: int) -> list[str]:
 
 def _trace(
     fn: Callable[..., Any], example_args: tuple[Any, ...], arg_names: list[str]
-) -> tuple[Value, list[Value], list[str], tuple[Spec, ...], _Trace, int]:
+) -> tuple[Value, list[Any], list[str], tuple[Spec, ...], _Trace, int]:
     """Run ``fn`` once on Values, recording what the graph cannot show."""
-    inputs: list[Value] = []
+    inputs: list[Any] = []  # Values, and the TracedIds of Indices
     input_names: list[str] = []
     structured, specs = [], []
     for i, arg in enumerate(example_args):
@@ -391,6 +550,9 @@ def _trace(
         specs.append(spec)
     start = Value(0.0)._id  # Values with a larger _id were created by fn
     trace = _Trace()
+    for tid in inputs:
+        if isinstance(tid, TracedId):
+            tid._trace = trace
     with _trace_lock, modes.tracing(trace), enable_grad():
         out = fn(*structured)
     if isinstance(out, _REAL):
@@ -428,9 +590,13 @@ def _build(
     stack = list(roots)
     while stack:
         node = stack.pop()
-        operands: tuple[Value, ...] = node._prev
+        operands: Sequence[Value] = node._prev
         if node in trace.copies:
             operands = (trace.copies[node],)
+        elif node in trace.computed:
+            operands = trace.computed[node][1]
+        elif node in trace.gathers:
+            operands = trace.gathers[node][1]
         for child in operands:
             if child not in seen:
                 seen.add(child)
@@ -440,10 +606,11 @@ def _build(
 
     input_pos = {v: i for i, v in enumerate(inputs)}
     frozen = set(trace.no_grad)
-    input_arrays = [v.data for v in inputs if isinstance(v.data, np.ndarray)]
+    input_arrays = [v.data for v in inputs if isinstance(v, Value) and type(v.data) is np.ndarray]
     params = list(dict.fromkeys(parameters))
+    made = trace.copies.keys() | trace.computed.keys() | trace.gathers.keys()
     for node in tape:
-        if node in input_pos or node in trace.copies:
+        if node in input_pos or node in made:
             continue
         if node in frozen:
             raise TraceError(
@@ -468,7 +635,7 @@ def _build(
 
     constants: list[Any] = []
     names = {node: f"v{i}" for i, node in enumerate(tape)}
-    namespace = dict(_NAMESPACE)
+    namespace = dict(_NAMESPACE, _param_floats=_param_floats)
     functions = _Functions(namespace)
 
     def const(x: Any) -> str:
@@ -482,13 +649,39 @@ def _build(
     batch = lengths.pop() if len(lengths) == 1 else None
     pinned = {out, *(g[1] for g in trace.guards), *trace.copies.values()}
     pinned |= {g[2] for g in trace.guards if isinstance(g[2], Value)}
+    chosen = {c for _, cands in trace.gathers.values() for c in cands}  # read by name
+    pinned |= chosen | {c for _, operands in trace.computed.values() for c in operands}
     sums, fused = _weighted_sums(tape, index, pinned) if batch is not None else ({}, set())
+    fusion = _fuse(tape, index, param_pos, pinned, trace) if batch is None else _Fusion()
 
-    lines = [f"def {name}(X, P):", "    # forward: one line per operation"]
+    lines = [f"def {name}(X, P):"]
+    if fusion.blocks:  # the parameters of fused layers and lookups, as arrays
+        lines.append("    F = _param_floats(P)  # every parameter's data")
+        for blk, positions in enumerate(fusion.blocks):
+            uses = {lay.block for lay in fusion.layers.values()}
+            if blk in uses:
+                lines.append(f"    BT{blk} = F[{const(positions.T.copy())}]  # weights, transposed")
+                lines.append(f"    BR{blk} = F[{const(positions[::-1].copy())}]  # rows reversed")
+            if any(blk == lk[2] for lk in fusion.lookups.values()):
+                lines.append(f"    B{blk} = F[{const(positions)}]  # a table")
+            lines.append(f"    GB{blk} = _zeros({positions.shape})  # their gradients")
+    lines.append("    # forward: one line per operation")
+    for number, layer in enumerate(fusion.layers.values()):
+        layer.number = number
     for node in tape:
         v = names[node]
         label = f"  # {node.label}" if node.label else ""
-        if node in fused:
+        if node in fusion.fused:  # part of a layer, computed at its last node
+            if index[node] in fusion.layers:
+                _emit_layer_forward(fusion.layers[index[node]], names, lines)
+        elif node in fusion.taken:  # a row of a parameter table, taken at once
+            if node in fusion.lookups:
+                tid, outs, blk = fusion.lookups[node]
+                row = ", ".join(names[o] for o in outs)
+                lines.append(f"    {row}, = B{blk}[X[{input_pos[tid]}]].tolist()  # {tid.where}")
+        elif node in fusion.in_block:
+            pass  # read with its block
+        elif node in fused:
             pass  # part of a weighted sum computed together with others (see below)
         elif node in input_pos:
             k = input_pos[node]
@@ -496,6 +689,14 @@ def _build(
         elif node in trace.copies:
             src = names[trace.copies[node]]
             lines.append(f"    {v} = {src}  # detached: no gradient flows back")
+        elif node in trace.computed:
+            function, operands = trace.computed[node]
+            args = ", ".join(names[c] for c in operands)
+            lines.append(f"    {v} = {functions(function)}([{args}])  # no gradient flows back")
+        elif node in trace.gathers:
+            tid, cands = trace.gathers[node]
+            choices = ", ".join(names[c] for c in cands)
+            lines.append(f"    {v} = ({choices})[X[{input_pos[tid]}]]  # take: {tid.where}")
         elif node in param_pos:
             lines.append(f"    {v} = P[{param_pos[node]}]._data{label or '  # parameter'}")
         elif node._a is None:
@@ -536,6 +737,8 @@ def _build(
             node._a is not None and node not in trace.copies and any(c in leads for c in node._prev)
         ):
             leads.add(node)
+        elif node in trace.gathers and any(c in leads for c in trace.gathers[node][1]):
+            leads.add(node)
     lines.append("    # backward: one line per chain-rule step")
     reached: set[Value] = set()
     if out in leads:
@@ -554,11 +757,43 @@ def _build(
     # used by every neuron of the next layer): its terms are collected, and the nodes
     # with the same number of terms are summed together, in order, in a few NumPy calls.
     deferred = _deferrable(tape, out, leads, trace.copies) if batch is not None else {}
+    deferred = {v: n for v, n in deferred.items() if v not in chosen}
     pending: dict[Value, list[tuple[str, str]]] = {}  # node -> its (g, w) terms so far
     for node in reversed(tape):
         if node in deferred and node in pending:
             _flush(pending, deferred, names, index, lines)
-        if node not in reached or node._a is None or node in trace.copies:
+        if node in fusion.fused:
+            if index[node] in fusion.layers:
+                _emit_layer_backward(
+                    fusion.layers[index[node]], names, index, reached, leads, lines
+                )
+            continue
+        if node in fusion.taken:
+            if node in fusion.lookups:  # the row's gradient, into the table's at that row
+                tid, outs, blk = fusion.lookups[node]
+                row = ", ".join(f"g{index[o]}" if o in reached else "0.0" for o in outs)
+                lines.append(f"    GB{blk}[X[{input_pos[tid]}]] += [{row}]  # {tid.where}")
+            continue
+        if node not in reached or node in trace.copies:
+            continue
+        if node in trace.gathers:  # the gradient goes to the Value the id chose
+            tid, cands = trace.gathers[node]
+            for i, child in enumerate(cands):
+                if child not in leads:
+                    continue
+                expr = f"(g{index[node]} if X[{input_pos[tid]}] == {i} else 0.0)"
+                if batch is not None and type(child.data) is float and child._a is None:
+                    lines.append(f"    c{temps} = {expr}")
+                    terms.setdefault(child, []).append(f"c{temps}")
+                    temps += 1
+                else:
+                    g = f"g{index[child]}"
+                    lines.append(
+                        f"    {g} = {g} + {expr}" if child in reached else f"    {g} = {expr}"
+                    )
+                reached.add(child)
+            continue
+        if node._a is None:
             continue
         for slot, child in enumerate(node._prev):
             if child not in leads:
@@ -573,7 +808,8 @@ def _build(
             summed = type(child.data) is float and (
                 type(node.data) is not float or _local_is_array(node, slot)
             )
-            if batch is not None and type(child.data) is float and child._a is None:
+            a_leaf = child._a is None and child not in trace.gathers  # (a take's result: not)
+            if batch is not None and type(child.data) is float and a_leaf:
                 if summed:  # a column pair (left, right) whose product is summed at the end
                     if node._op is ops.mul:
                         other = node._b if slot == 0 else node._a
@@ -608,7 +844,16 @@ def _build(
 
     arg_grads = [grad_of(v) if input_grads and v in index else "0.0" for v in inputs]
     param_grads = [grad_of(p) if p in index else "0.0" for p in params]
-    lines.append(f"    return {names[out]}, {_tuple(arg_grads)}, {_tuple(param_grads)}")
+    if fusion.blocks:  # the blocks' gradients, then the others'
+        lines.append(f"    R = _zeros({len(params)})")
+        for blk, positions in enumerate(fusion.blocks):
+            lines.append(f"    R[{const(positions.ravel())}] = GB{blk}.ravel()")
+        for i, (p, g) in enumerate(zip(params, param_grads)):
+            if p not in fusion.in_block and g != "0.0":
+                lines.append(f"    R[{i}] = {g}")
+        lines.append(f"    return {names[out]}, {_tuple(arg_grads)}, R")
+    else:
+        lines.append(f"    return {names[out]}, {_tuple(arg_grads)}, {_tuple(param_grads)}")
     source = "\n".join(lines) + "\n"
 
     def branch(k: int) -> None:
@@ -630,7 +875,234 @@ def _build(
     exec(code, namespace)
     function = namespace[name]
     batched = any(type(node._data) is not float for node in tape)
-    return Program(source, function, specs, params, len(tape), name, batched)
+    bounds = {
+        k: (input_names[k], v.bound)
+        for k, v in enumerate(inputs)
+        if isinstance(v, TracedId) and v.bound is not None
+    }
+    program = Program(source, function, specs, params, len(tape), name, batched, bounds)
+    program._flat = bool(fusion.blocks)
+    return program
+
+
+# ------------------------------------------- fused layers (programs on plain floats)
+# Why: a program on plain floats is one Python line per node, and most nodes of a network
+# are weighted sums ``w0*x0 + w1*x1 + ...`` with parameters as the weights: a layer is a
+# matrix of parameters times a vector. Here such a layer becomes a few NumPy calls, forward
+# and backward, and the parameters it uses are read once per call as one array.
+#
+# Exact, not approximately equal: NumPy multiplies element by element with the same IEEE
+# rounding as Python, and ``np.add.reduce(T, 0)`` on a C-contiguous 2-D array with at
+# least 2 columns adds its rows one after the other, element by element: each column is
+# summed in the chain's order, ((t0 + t1) + t2) + ... (tests/test_compile_fused.py checks it).
+# ``np.matmul`` (BLAS) and a reduction along a row (NumPy's pairwise summation) would
+# reorder the sums, so they are not used. The backward pass keeps the engine's order too:
+# the gradient of ``x_j`` gets the rows' terms from the last row to the first, added to
+# what ``x_j`` held before (row 0 of the stacked array); a weight gets ``x_j * g_i`` added
+# to its running gradient. A lookup of a parameter table (``TracedId.take``) is one row
+# index, and its backward adds the row's gradients into the table's gradient at that row.
+# (One difference: where the engine starts a gradient at the first term, a sum here may
+# start from 0.0; 0.0 + t is t, except that -0.0 becomes 0.0.)
+
+
+class _Layer:
+    """``k`` chains ``y_i = w_i0 * x_0 + ... + w_i(m-1) * x_(m-1)`` over one vector ``x``,
+    made one after the other (tape positions ``first`` to ``last``), weights from a block."""
+
+    def __init__(self, ends: list[Value], xs: list[Value], block: int, nodes: list[Value]):
+        self.ends, self.xs, self.block, self.nodes = ends, xs, block, nodes
+        self.number = 0  # set when emitted: names its arrays
+
+
+class _Fusion:
+    """What ``_fuse`` found: the layers, the table lookups, and the parameter blocks."""
+
+    def __init__(self) -> None:
+        self.blocks: list[np.ndarray] = []  # parameter positions, one matrix per block
+        self.layers: dict[int, _Layer] = {}  # tape position of a layer's last node -> layer
+        self.fused: set[Value] = set()  # nodes computed by a layer (not by their own line)
+        # lookups of a parameter table: first output -> (traced id, outputs, block)
+        self.lookups: dict[Value, tuple[TracedId, list[Value], int]] = {}
+        self.taken: set[Value] = set()  # every output of those lookups
+        self.in_block: set[Value] = set()  # parameters read from a block
+
+
+def _chain(end: Value, uses: dict[Value, int], pinned: set[Value], weights: dict[Value, int]):
+    """``end = w0*x0 + w1*x1 + ...`` (no constant term), each w a parameter: the pairs
+    ``[(w0, x0), ...]`` and the nodes, or None. Inner nodes must have no other use."""
+
+    def term(m: Value | None) -> tuple[Value, Value] | None:
+        if m is None or m._op is not ops.mul or uses.get(m, 0) != 1 or m in pinned:
+            return None
+        if m._a not in weights or m._b is None:
+            return None
+        return m._a, m._b
+
+    links: list[tuple[Value, Value]] = []
+    nodes: list[Value] = []
+    cur = end
+    while True:
+        t = term(cur._b)
+        if cur._op is not ops.add or t is None:
+            return None
+        links.append(t)
+        nodes += [cur, cur._b]  # type: ignore[list-item]
+        prev = cur._a
+        first = term(prev)
+        if first is not None:
+            links.append(first)
+            nodes.append(prev)  # type: ignore[arg-type]
+            return links[::-1], nodes
+        if prev is None or prev._op is not ops.add or uses.get(prev, 0) != 1 or prev in pinned:
+            return None
+        cur = prev
+
+
+def _fuse(
+    tape: list[Value],
+    index: dict[Value, int],
+    param_pos: dict[Value, int],
+    pinned: set[Value],
+    trace: _Trace,
+) -> _Fusion:
+    """Find the layers and parameter-table lookups of a float program (see above)."""
+    users: dict[Value, list[Value]] = {}
+    for node in tape:
+        operands: Sequence[Value] = node._prev
+        if node in trace.gathers:
+            operands = trace.gathers[node][1]
+        elif node in trace.computed:
+            operands = trace.computed[node][1]
+        elif node in trace.copies:
+            operands = (trace.copies[node],)
+        for child in operands:
+            users.setdefault(child, []).append(node)
+    uses = {v: len(u) for v, u in users.items()}
+    weights = {p: i for p, i in param_pos.items() if type(p._data) is float}
+
+    # chains, grouped into layers: consecutive on the tape, over the same vector x
+    chains = []
+    inner: set[Value] = set()
+    for node in reversed(tape):
+        if node in inner or node._op is not ops.add:
+            continue
+        found = _chain(node, uses, pinned, weights)
+        if found is None or len(found[0]) < 2:
+            continue
+        links, nodes = found
+        xs = [x for _, x in links]
+        if len(set(xs)) < len(xs) or len(nodes) != index[node] - min(index[v] for v in nodes) + 1:
+            continue  # a repeated input, or other nodes made in between
+        inner.update(nodes)
+        chains.append((node, links, nodes))
+    chains.reverse()
+    candidates: list[tuple[list[Value], list[Value], list[list[Value]], list[Value]]] = []
+    for end, links, nodes in chains:
+        xs = [x for _, x in links]
+        last = candidates[-1] if candidates else None
+        lo = index[end] - len(nodes) + 1
+        if last is not None and last[1] == xs and index[last[0][-1]] == lo - 1:
+            last[0].append(end)
+            last[2].append([w for w, _ in links])
+            last[3].extend(nodes)
+        else:
+            candidates.append(([end], xs, [[w for w, _ in links]], list(nodes)))
+
+    fusion = _Fusion()
+    keys: dict[tuple[int, ...], int] = {}
+    block_of: dict[Value, set[int]] = {}  # parameter -> the blocks that hold it
+
+    def block(rows: list[list[Value]]) -> int:
+        positions = np.array([[param_pos[w] for w in row] for row in rows], dtype=np.intp)
+        key = (positions.shape[1], *positions.ravel().tolist())
+        if key not in keys:
+            keys[key] = len(fusion.blocks)
+            fusion.blocks.append(positions)
+        b = keys[key]
+        for row in rows:
+            for w in row:
+                block_of.setdefault(w, set()).add(b)
+        return b
+
+    layers = []
+    for ends, xs, rows, nodes in candidates:
+        if len(ends) >= 2:  # (one row would be a reduction along a row: pairwise)
+            layers.append(_Layer(ends, xs, block(rows), nodes))
+    lookups = []
+    for tid, outs, rows in trace.lookups:
+        if outs[0] in index and all(w in weights for row in rows for w in row) and len(outs) >= 2:
+            lookups.append((tid, outs, block(rows)))
+
+    # A block is used only if its parameters have no other use: no other block, no node
+    # outside its layers and lookups (their gradients then live in the block's array).
+    own: dict[int, set[Value]] = {}
+    for layer in layers:
+        own.setdefault(layer.block, set()).update(layer.nodes)
+    for _, outs, b in lookups:
+        own.setdefault(b, set()).update(outs)
+    bad = set()
+    for w, bs in block_of.items():
+        b = next(iter(bs))
+        if len(bs) > 1 or any(u not in own[b] for u in users.get(w, [])):
+            bad |= bs
+        if w in pinned:
+            bad |= bs
+    for layer in layers:
+        if layer.block not in bad:
+            fusion.layers[index[layer.ends[-1]]] = layer
+            fusion.fused.update(layer.nodes)
+    for tid, outs, b in lookups:
+        if b not in bad:
+            fusion.lookups[outs[0]] = (tid, outs, b)
+            fusion.taken.update(outs)
+    fusion.in_block = {w for w, bs in block_of.items() if not bs & bad}
+    return fusion
+
+
+def _emit_layer_forward(layer: _Layer, names: dict[Value, str], lines: list[str]) -> None:
+    b, n = layer.block, layer.number
+    xs = ", ".join(names[x] for x in layer.xs)
+    ends = ", ".join(names[y] for y in layer.ends)
+    k, m = len(layer.ends), len(layer.xs)
+    lines.append(f"    # a layer: {k} weighted sums of {m} inputs (the rows of B{b}), in one go")
+    lines.append(f"    XA{n} = _array([{xs}])")
+    lines.append(f"    {ends}, = _add_reduce(BT{b} * XA{n}[:, None], 0).tolist()")
+
+
+def _emit_layer_backward(
+    layer: _Layer,
+    names: dict[Value, str],
+    index: dict[Value, int],
+    reached: set[Value],
+    leads: set[Value],
+    lines: list[str],
+) -> None:
+    b, n = layer.block, layer.number
+    gy = ", ".join(f"g{index[y]}" if y in reached else "0.0" for y in layer.ends)
+    k, m = len(layer.ends), len(layer.xs)
+    lines.append(f"    # the layer's backward: {k} x {m} weights, {m} inputs")
+    lines.append(f"    GY = _array([{gy}])")
+    lines.append(f"    GB{b} += GY[:, None] * XA{n}  # each weight: x * g")
+    if any(x in leads for x in layer.xs):
+        old = ", ".join(f"g{index[x]}" if x in reached else "0.0" for x in layer.xs)
+        lines.append(f"    T = _empty(({k + 1}, {m}))")
+        lines.append(f"    T[0] = [{old}]  # what the inputs held; then w * g, last row first")
+        lines.append(f"    _multiply(BR{b}, GY[::-1, None], out=T[1:])")
+        targets = ", ".join(f"g{index[x]}" if x in leads else "_" for x in layer.xs)
+        lines.append(f"    {targets}, = _add_reduce(T, 0).tolist()")
+        reached.update(x for x in layer.xs if x in leads)
+
+
+def _param_floats(params: list[Value]) -> np.ndarray:
+    """Every parameter's data as one float array (a program with fused layers reads them
+    so); a parameter that now holds a batch raises TraceError."""
+    try:
+        data = np.array([p._data for p in params], dtype=np.float64)
+    except ValueError:
+        data = np.zeros((0, 0))
+    if data.ndim != 1 or len(data) != len(params):
+        raise TraceError("a parameter holds a batch now, not a float as when traced; compile again")
+    return data
 
 
 Chain = tuple[Value, Value, list[tuple[Value, Value]]]  # (end, base, [(h, w), ...])
@@ -888,6 +1360,14 @@ class CompiledStep:
         self.model = model
         self.program = program
         self.params = params
+        self._grads: Any = None
+
+    @property
+    def last_grads(self) -> np.ndarray | None:
+        """The last call's gradients of ``model.parameters()``, as one float array."""
+        if self._grads is None or type(self._grads) is np.ndarray:
+            return self._grads
+        return np.array(self._grads[: len(self.params)], dtype=np.float64)
 
     @property
     def source(self) -> str:
@@ -897,7 +1377,12 @@ class CompiledStep:
         return f"<compiled step: {self.program.num_nodes} nodes, {len(self.params)} parameters>"
 
     def __call__(self, *args: Any) -> float:
-        value, _, grads = self.program.run(*args)
+        value, _, grads = self.program._run(args)
+        if type(grads) is np.ndarray:
+            self._grads = grads[: len(self.params)]
+            grads = grads.tolist()
+        else:
+            self._grads = grads
         for p, g in zip(self.params, grads):  # model parameters come first in the program
             p.grad = g
         return value

@@ -8,9 +8,11 @@ its mean next-token cross-entropy.
   trains on ``docs[i % len(docs)]``.
 * ``'compiled'``: the scalar mode's steps, replayed by ``zdravkograd.compile_step``
   programs instead of building a graph each step. A program is traced for a length, so the
-  token ids go in as data: one-hot vectors (see ``Embedding``), with a weight per position
-  (``1/n`` for the name's ``n`` predictions, 0 for padding). A name is padded to the next
-  multiple of 4 positions: at most four programs, traced on first use, never again.
+  token ids go in as program inputs (``compiler.Indices``): the embedding lookup and the
+  pick of the target's logit are recorded as lookups, which the program replays with the
+  ids of each name. Each position has a weight (``1/n`` for the name's ``n`` predictions,
+  0 for padding). A name is padded to the next multiple of 4 positions: at most four
+  programs, traced on first use, never again.
 * ``'batched'``: ``batch_size`` documents per step, padded with BOS to one length; every Value
   holds one number per document, a mask drops the padded predictions, and the loss is the
   mean of the documents' losses (so are its gradients). Step ``i`` trains on documents
@@ -109,7 +111,10 @@ def train_gpt(
                     p.grad = 0.0
                 value.backward()
                 loss = float(value.data)
-            optimizer.step()
+            if programs is not None:  # the gradients the program computed, as one array
+                optimizer.step(programs.last_grads)
+            else:
+                optimizer.step()
             schedule.step()
             losses.append(loss)
             if callback is not None:
@@ -131,12 +136,16 @@ class _ArrayAdam(Adam):
         self._m = np.zeros(len(self.params))
         self._v = np.zeros(len(self.params))
 
-    def step(self) -> None:
+    def step(self, grads: np.ndarray | None = None) -> None:
+        """One update; ``grads`` (optional) are the parameters' ``grad``s as one array."""
         self.steps += 1
         t, b1, b2, n = self.steps, self.betas[0], self.betas[1], len(self.params)
         step_size = self.lr / (1.0 - b1**t)
         sqrt_bc2 = math.sqrt(1.0 - b2**t)
-        g = np.fromiter((float(p.grad) for p in self.params), np.float64, n)
+        if grads is not None and len(grads) == n:
+            g = grads
+        else:
+            g = np.fromiter((float(p.grad) for p in self.params), np.float64, n)
         data = np.fromiter((p.data for p in self.params), np.float64, n)
         self._m += (g - self._m) * (1.0 - b1)
         self._v = self._v * b2 + (1.0 - b2) * g * g
@@ -152,8 +161,9 @@ def one_hot_loss(model: GPT, inputs: Any, targets: Any, weights: Any) -> Value:
     """``sum_t weights[t] * (cross-entropy at position t)``, with one-hot token ids.
 
     ``inputs[t]`` and ``targets[t]`` are one-hot vectors (lists of Values, or columns of a
-    batch), ``weights[t]`` a Value. This is the loss the compiled programs trace: the ids
-    are data, so one program serves every name of its length.
+    batch), ``weights[t]`` a Value. This is the loss compiled batches trace: the ids are
+    data, so one program serves every batch of its length (a one-name program traces
+    ``ids_loss``, whose lookups are cheaper than a sum over the vocabulary).
     """
     cache = KVCache(len(model.blocks))
     total: Value | None = None
@@ -165,6 +175,23 @@ def one_hot_loss(model: GPT, inputs: Any, targets: Any, weights: Any) -> Value:
     return total.sum()  # a batch's total; a float Value is returned as is
 
 
+def ids_loss(model: GPT, inputs: Any, targets: Any, weights: Any) -> Value:
+    """``sum_t weights[t] * (cross-entropy at position t)``, with traced token ids.
+
+    ``inputs[t]`` and ``targets[t]`` are ``compiler.TracedId``s (from ``Indices``),
+    ``weights[t]`` a Value: ``model.wte`` takes the input's row, ``targets[t].take(logits)``
+    the target's logit. This is the loss a one-name compiled program traces.
+    """
+    cache = KVCache(len(model.blocks))
+    total: Value | None = None
+    for t, (x, y, w) in enumerate(zip(inputs, targets, weights)):
+        logits = model.step(x, t, cache)
+        term = (logsumexp(logits) - y.take(logits)) * w
+        total = term if total is None else total + term
+    assert total is not None
+    return total
+
+
 class Programs:
     """The compiled training steps of a GPT, one per padded length, traced on first use."""
 
@@ -172,11 +199,13 @@ class Programs:
         self.model = model
         self._steps: dict[tuple[bool, int, int], Any] = {}
         self._eye = np.eye(model.vocab_size)
+        self.last_grads: np.ndarray | None = None  # the last step's, in parameters() order
 
     def step(self, batch: Sequence[Sequence[int]], batched: bool) -> float:
         """Set every parameter's ``grad`` for ``batch`` (one name unless ``batched``) and
         return the loss: the mean over the names of each name's mean next-token loss."""
         from zdravkograd import compile_step
+        from zdravkograd.compiler import Indices
 
         tokens, mask = pad_batch(batch, batch[0][0])
         n = min(tokens.shape[1] - 1, self.model.block_size)
@@ -187,16 +216,21 @@ class Programs:
             mask = np.concatenate([mask, np.zeros((len(batch), extra.shape[1]))], axis=1)
         mask = mask[:, :length]
         share = mask / mask.sum(axis=1, keepdims=True) / len(batch)  # each name's mean
-        ins = [self._eye[tokens[:, t]] for t in range(length)]
-        outs = [self._eye[tokens[:, t + 1]] for t in range(length)]
-        if batched:
+        if batched:  # one-hot columns: a batch's ids differ from name to name
+            ins = [self._eye[tokens[:, t]] for t in range(length)]
+            outs = [self._eye[tokens[:, t + 1]] for t in range(length)]
             args: tuple[Any, ...] = (ins, outs, [share[:, t] for t in range(length)])
         else:
-            args = ([r[0].tolist() for r in ins], [r[0].tolist() for r in outs], share[0].tolist())
+            ids = tokens[0].tolist()
+            args = (Indices(ids[:length]), Indices(ids[1 : length + 1]), share[0].tolist())
         key = (batched, len(batch), length)
         if key not in self._steps:
-            self._steps[key] = compile_step(self.model, one_hot_loss, *args)
-        return float(self._steps[key](*args))
+            loss = one_hot_loss if batched else ids_loss
+            self._steps[key] = compile_step(self.model, loss, *args)
+        step = self._steps[key]
+        loss_value = float(step(*args))
+        self.last_grads = step.last_grads
+        return loss_value
 
 
-__all__ = ["MODES", "train_gpt", "pad_batch", "one_hot_loss", "Programs"]
+__all__ = ["MODES", "train_gpt", "pad_batch", "one_hot_loss", "ids_loss", "Programs"]

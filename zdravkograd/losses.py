@@ -26,6 +26,7 @@ from typing import Any, Union
 
 import numpy as np
 
+from zdravkograd import modes
 from zdravkograd._checks import check_choice
 from zdravkograd.engine import Value
 
@@ -88,33 +89,40 @@ def _scores(scores: Any, what: str) -> tuple[bool, Any, int]:
     return False, [_as_value(s) for s in seq], len(seq)
 
 
-def _max_shift(zs: Sequence[Value]) -> Value:
-    """The element-wise maximum of ``zs`` as a detached Value: the shift of the max trick.
+def shift_of(numbers: Sequence[Any]) -> Any:
+    """The max-shift for these numbers (floats, or 1-D arrays element-wise): their maximum,
+    with a non-finite maximum (an input of +inf or nan, or all -inf) replaced by 0, as
+    ``log(sum(exp(z)))`` then needs no shift: inf stays inf, all -inf gives -inf."""
+    if all(type(x) is float for x in numbers):
+        m = max(numbers)
+        return m if m - m == 0.0 else 0.0  # inf - inf and nan - nan are nan
+    m = np.asarray(numbers[0], dtype=np.float64)
+    for x in numbers[1:]:
+        m = np.maximum(m, x)
+    return np.where(np.isfinite(m), m, 0.0)
 
-    It is computed with Value operations (``m + relu(z - m)``) and then detached, so it
-    is a constant for the gradient but is recomputed from the inputs whenever the graph
-    is, e.g. on every call of a ``zdravkograd.compile`` program. A non-finite maximum
-    (an input of ±inf or nan) is replaced by 0, as ``log(sum(exp(z)))`` then needs no
-    shift: inf stays inf, all -inf gives -inf.
+
+def _max_shift(zs: Sequence[Value]) -> Value:
+    """The shift of the max trick: a leaf Value holding ``shift_of`` the data of ``zs``.
+
+    It is a constant for the gradient (the shift cancels out of the value, so any shift
+    gives the same gradient), read with ``_data``, which the compiler does not guard.
+    While ``zdravkograd.compile`` traces, the leaf is reported to it as a number computed
+    from ``zs`` (the tracing hook's ``derived``), so a program recomputes the shift from
+    its inputs on every call instead of freezing the traced one.
     """
-    m = zs[0]
-    for z in zs[1:]:
-        m = m + (z - m).relu()
-    shift = m.detach()
-    data = shift._data
-    if isinstance(data, np.ndarray):
-        if not np.all(np.isfinite(data)):
-            return Value(np.where(np.isfinite(data), data, 0.0))
-    elif not np.isfinite(data):
-        return Value(0.0)
+    shift = Value(shift_of([z._data for z in zs]))
+    if modes.tracer is not None:
+        modes.tracer.derived(shift, shift_of, zs)
     return shift
 
 
 def _softplus(x: Value) -> Value:
     """``log(1 + e^x)``, stable for any x: ``c + log(e^-c + e^(x - c))`` with ``c = max(x, 0)``.
 
-    ``c`` is ``relu(x)``, detached (a constant for the gradient, recomputed from ``x``), so
-    the derivative is ``sigmoid(x)``, exact for every x (including 0).
+    ``c`` is ``relu(x)``, detached (a constant for the gradient, recomputed from ``x`` by
+    a compiled program, as a detached Value is), so the derivative is ``sigmoid(x)``, exact
+    for every x (including 0).
     """
     c = x.relu().detach()
     return ((x - c).exp() + (-c).exp()).log() + c

@@ -107,7 +107,10 @@ def tracing(recorder: Any) -> Iterator[None]:
     * ``compared(symbol, v, other, result)``: ``v < other`` and friends;
     * ``converted(v, result)``: ``float(v)``;
     * ``detached(new, v)``: ``v.detach()``;
-    * ``frozen(out)``: ``out`` was computed under ``no_grad``.
+    * ``frozen(out)``: ``out`` was computed under ``no_grad``;
+    * ``derived(new, fn, operands)``: library code made the leaf ``new`` from the data of
+      ``operands`` as ``fn([data, ...])``, a number with no gradient (the max-shift of
+      ``losses.logsumexp``): a program recomputes it from the operands.
     """
     global tracer
     if tracer is not None:

@@ -92,7 +92,9 @@ class Embedding(Module):
 
     ``i`` is an int; or a 1-D integer array holding one id per sequence of a batch, and then
     each output Value holds one number per sequence; or a one-hot vector (a list of
-    ``num_embeddings`` Values, 1 at the id), the form compiled programs use. Weights are drawn
+    ``num_embeddings`` Values, 1 at the id), the form compiled batches use; or a traced id
+    (``zdravkograd.compiler.TracedId``, while ``compile`` traces with ``Indices``), whose
+    lookup the program records and replays with the id it is called with. Weights are drawn
     from N(0, std^2) (PyTorch's default std is 1).
     """
 
@@ -121,6 +123,9 @@ class Embedding(Module):
             return self._gather(index)
         if isinstance(index, (list, tuple)):
             return self._one_hot(index)
+        take = getattr(index, "take", None)
+        if take is not None and not isinstance(index, np.generic):  # a traced id
+            return list(take(self.weight))
         i = _check_index(index, self.num_embeddings)
         return list(self.weight[i])
 
