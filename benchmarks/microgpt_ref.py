@@ -113,19 +113,15 @@ def train(weights, docs, steps, n_head=4, block_size=16, lr=0.01, b1=0.85, b2=0.
         tokens = docs[step % len(docs)]
         n = min(block_size, len(tokens) - 1)
         keys, vals = [[] for _ in range(n_layer)], [[] for _ in range(n_layer)]
-        losses = []
-        for pos in range(n):
-            probs = softmax(gpt(p, tokens[pos], pos, keys, vals, n_head))
-            losses.append(-probs[tokens[pos + 1]].log())
-        loss = (1.0 / n) * sum(losses)
+        logits = [gpt(p, tokens[pos], pos, keys, vals, n_head) for pos in range(n)]
+        loss = (1.0 / n) * sum(-softmax(z)[t].log() for z, t in zip(logits, tokens[1 : n + 1]))
         loss.backward()
         lr_t = lr * (1 - step / steps)  # Adam, its rate decaying linearly to 0
         for i, w in enumerate(params):
             mom[i] = b1 * mom[i] + (1 - b1) * w.grad
             vel[i] = b2 * vel[i] + (1 - b2) * w.grad**2
             m_hat, v_hat = mom[i] / (1 - b1 ** (step + 1)), vel[i] / (1 - b2 ** (step + 1))
-            w.data -= lr_t * m_hat / (v_hat**0.5 + eps)
-            w.grad = 0.0
+            w.data, w.grad = w.data - lr_t * m_hat / (v_hat**0.5 + eps), 0.0
         weights.update({k: [[v.data for v in row] for row in m] for k, m in p.items()})
         yield loss.data
 
