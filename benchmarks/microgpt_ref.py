@@ -12,7 +12,9 @@ sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))  # backward recurses
 
 
 class Value:
-    """A number, the Values it was computed from, and its local derivative by each of them."""
+    """A number, the Values it was computed from, and its local derivative by each of them.
+    Only the operations with their own derivative: ``a - b`` is written ``a + -b``, ``a / b``
+    is ``a * b**-1``."""
 
     __slots__ = ("data", "grad", "kids", "local")
 
@@ -31,15 +33,6 @@ class Value:
 
     def __pow__(self, k):
         return Value(self.data**k, (self,), (k * self.data ** (k - 1),))
-
-    def __neg__(self):
-        return self * -1.0
-
-    def __sub__(self, o):
-        return self + (-o)
-
-    def __truediv__(self, o):
-        return self * o**-1.0
 
     def exp(self):
         e = math.exp(self.data)
@@ -74,13 +67,13 @@ def linear(x, w):
 
 def softmax(z):
     m = max(v.data for v in z)  # a constant shift, for stability
-    e = [(v - m).exp() for v in z]
-    total = sum(e)
-    return [v / total for v in e]
+    e = [(v + -m).exp() for v in z]
+    inv = sum(e) ** -1.0
+    return [v * inv for v in e]
 
 
 def rmsnorm(x):
-    scale = (sum(v * v for v in x) / len(x) + 1e-5) ** -0.5
+    scale = (sum(v * v for v in x) * (1.0 / len(x)) + 1e-5) ** -0.5
     return [v * scale for v in x]
 
 
@@ -95,7 +88,7 @@ def gpt(p, token, pos, keys, vals, n_head):
         hd, out = len(x) // n_head, []
         for h in range(0, len(x), hd):  # each head attends over its slice of q, k and v
             qh = q[h : h + hd]
-            att = softmax([sum(a * b for a, b in zip(qh, kt[h:])) / hd**0.5 for kt in keys[i]])
+            att = softmax([sum(a * b for a, b in zip(qh, kt[h:])) * hd**-0.5 for kt in keys[i]])
             out += [sum(a * vt[j] for a, vt in zip(att, vals[i])) for j in range(h, h + hd)]
         x = [a + b for a, b in zip(linear(out, p[f"l{i}.wo"]), res)]
         mlp = linear([h.relu() for h in linear(rmsnorm(x), p[f"l{i}.fc1"])], p[f"l{i}.fc2"])
@@ -114,7 +107,7 @@ def train(weights, docs, steps, n_head=4, block_size=16, lr=0.01, b1=0.85, b2=0.
         n = min(block_size, len(tokens) - 1)
         keys, vals = [[] for _ in range(n_layer)], [[] for _ in range(n_layer)]
         logits = [gpt(p, tokens[pos], pos, keys, vals, n_head) for pos in range(n)]
-        loss = (1.0 / n) * sum(-softmax(z)[t].log() for z, t in zip(logits, tokens[1 : n + 1]))
+        loss = (-1.0 / n) * sum(softmax(z)[t].log() for z, t in zip(logits, tokens[1 : n + 1]))
         loss.backward()
         lr_t = lr * (1 - step / steps)  # Adam, its rate decaying linearly to 0
         for i, w in enumerate(params):
