@@ -241,7 +241,7 @@ def test_gradients_with_create_graph_are_values() -> None:
 def test_every_engine_op_is_a_row_of_the_table() -> None:
     x, y = Value(0.7), Value(1.3)
     made = [x + y, x * y, x**y, x**2, x.exp(), x.log(), x.tanh(), x.sigmoid(), x.relu()]
-    made += [x.sin(), x.cos(), abs(x), Value(np.ones(2)).sum()]
+    made += [x.sin(), x.cos(), abs(x), Value(np.ones(2)).sum(), ops.dot(x, y, x)]
     builtin = {name: op for name, op in ops.TABLE.items() if op.builtin}
     assert all(v._op is builtin[v._op.name] for v in made)
     assert {v._op.name for v in made} == set(builtin)

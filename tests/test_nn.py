@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from zdravkograd import ops
 from zdravkograd.engine import Value
 from zdravkograd.nn import (
     MLP,
@@ -67,17 +68,27 @@ def test_neuron_nonlin_flag_still_works():
     assert n([1.0, 1.0, 1.0]).data == pytest.approx(-0.5, rel=1e-15)  # linear: no ReLU clamp
 
 
-def test_neuron_builds_the_seed_graph():
-    """b + w0*x0 + w1*x1: a chain of '+' and '*' nodes, then relu."""
-    n = Neuron(2)
-    out = n([Value(1.0), Value(2.0)])
+def test_neuron_builds_one_weighted_sum_node_with_the_seed_chains_numbers():
+    """b + w0*x0 + w1*x1: one 'dot' node (operands b, w0, x0, w1, x1), then relu; its
+    value and gradients are those of the seed's chain of '+' and '*' nodes, bit for bit."""
+    n = Neuron(2, rng=random.Random(3))
+    x = [Value(1.25), Value(-2.5)]
+    out = n(x)
     assert out._op.name == "relu"
     s = out._prev[0]
-    names = []
-    while s._op is not None and s._op.name == "add":
-        names.append(s._prev[1]._op.name)
-        s = s._prev[0]
-    assert names == ["mul", "mul"] and s is n.b
+    assert s._op is ops.dot and s._prev == (n.b, n.w[0], x[0], n.w[1], x[1])
+    assert s._local == (1.0, x[0].data, n.w[0].data, x[1].data, n.w[1].data)
+    n.b.data = 0.5
+    out = n(x)
+    out.backward()
+    xs = [Value(v.data) for v in x]
+    ws = [Value(w.data) for w in n.w]
+    b = Value(n.b.data)
+    chain = (b + ws[0] * xs[0] + ws[1] * xs[1]).relu()  # the seed's graph
+    chain.backward()
+    assert out.data == chain.data
+    got = [v.grad for v in (n.b, *n.w, *x)]
+    assert got == [v.grad for v in (b, *ws, *xs)]
 
 
 def test_wrong_input_length_names_the_module_and_both_lengths():
@@ -106,7 +117,7 @@ def _labels(root: Value) -> dict[str, Value]:
 
 
 def test_every_node_of_an_mlp_graph_has_a_name_that_maps_to_the_model():
-    """L{i}.n{j}: layers.i.neurons.j; w{k}x{k}, Σ{k}, Σ, relu: the nodes of its forward pass."""
+    """L{i}.n{j}: layers.i.neurons.j; Σ and relu: the nodes of its forward pass."""
     m = MLP(2, [3, 1], rng=random.Random(0))
     x = [Value(0.5, label="x1"), Value(-2.0, label="x2")]
     nodes = _labels(m(x))
@@ -117,30 +128,27 @@ def test_every_node_of_an_mlp_graph_has_a_name_that_maps_to_the_model():
         assert p.label == short and nodes[short] is p
     # The nodes of neuron 2 of layer 0, computed by hand.
     n = m.layers[0].neurons[2]
-    w0x0 = nodes["L0.n2.w0x0"]
-    assert w0x0._op.name == "mul" and w0x0.data == n.w[0].data * 0.5
-    assert nodes["L0.n2.Σ0"]._prev == (n.b, w0x0)
-    assert nodes["L0.n2.Σ"]._prev == (nodes["L0.n2.Σ0"], nodes["L0.n2.w1x1"])
+    total = nodes["L0.n2.Σ"]
+    assert total._prev == (n.b, n.w[0], x[0], n.w[1], x[1])
+    assert total.data == n.b.data + n.w[0].data * 0.5 + n.w[1].data * -2.0
     relu = nodes["L0.n2.relu"]
     assert relu._op.name == "relu" and relu._prev == (nodes["L0.n2.Σ"],)
     # The output neuron is linear: its last node is its sum, and it reads L0's activations.
     out = nodes["L1.n0.Σ"]
     assert out is m(x) or out.data == m(x).data
-    assert nodes["L1.n0.w2x2"]._prev[1] is nodes["L0.n2.relu"]
-    expected = {f"L0.n{j}.{s}" for j in range(3) for s in ("w0", "w1", "b", "w0x0", "w1x1", "Σ0",
-                                                           "Σ", "relu")}  # fmt: skip
-    expected |= {f"L1.n0.{s}" for s in ("w0", "w1", "w2", "b", "w0x0", "w1x1", "w2x2", "Σ0",
-                                        "Σ1", "Σ")}  # fmt: skip
+    assert out._prev[6] is nodes["L0.n2.relu"]  # b, w0, x0, w1, x1, w2, x2
+    expected = {f"L0.n{j}.{s}" for j in range(3) for s in ("w0", "w1", "b", "Σ", "relu")}
+    expected |= {f"L1.n0.{s}" for s in ("w0", "w1", "w2", "b", "Σ")}
     assert set(nodes) == expected | {"x1", "x2"}
 
 
 def test_node_names_of_other_modules():
     n = Neuron(2, activation="tanh")
     x = [Value(1.0, label="x0"), Value(2.0, label="x1")]
-    assert set(_labels(n(x))) == {"x0", "x1", "w0", "w1", "b", "w0x0", "w1x1", "Σ0", "Σ", "tanh"}
+    assert set(_labels(n(x))) == {"x0", "x1", "w0", "w1", "b", "Σ", "tanh"}
     seq = Sequential(Linear(2, 2), ReLU(), Linear(2, 1))
     names = set(_labels(seq([Value(1.0, label="a"), Value(2.0, label="c")])[0]))
-    assert {"L0.n1.Σ", "L1.relu0", "L1.relu1", "L2.n0.w1x1", "L2.n0.Σ"} <= names
+    assert {"L0.n1.Σ", "L1.relu0", "L1.relu1", "L2.n0.Σ"} <= names
     # Batched inputs get the same names; a model rebuilt by load has them too.
     m = MLP(2, [2, 1], activation="sigmoid", rng=random.Random(1))
     col = m([Value(np.array([1.0, 2.0]), "a"), Value(np.array([0.0, 1.0]), "c")])

@@ -271,7 +271,8 @@ def test_every_rule_runs_on_floats_arrays_values_and_symbols() -> None:
     for op in ops.TABLE.values():
         if not op.builtin or op is ops.sum:
             continue
-        args = [0.5, 1.5][: op.arity] if not op.constant else [0.5]
+        args = [0.5, 1.5][: op.arity] if op.arity else [0.5, 1.5, -2.0, 0.25, 3.0]
+        args = [0.5] if op.constant else args
         k = 2.0 if op.constant else None
         out = op.forward(*args, *([k] if op.constant else []))
         floats = op.locals(tuple(args), out, k)
@@ -279,7 +280,7 @@ def test_every_rule_runs_on_floats_arrays_values_and_symbols() -> None:
         values = op.locals(tuple(Value(a) for a in args), Value(out), k)
         assert all(
             isinstance(s, Sym) or isinstance(s, float)
-            for s in op.locals(tuple(Sym.var(n) for n in "xy"[: op.arity]), Sym.var("out"), k)
+            for s in op.locals(tuple(Sym.var(n) for n in op.operand_names(5)), Sym.var("out"), k)
         )
         for f, a, v in zip(floats, arrays, values):
             assert (

@@ -388,33 +388,25 @@ class Neuron(Module):
     def name_nodes(self, prefix: str = "") -> Neuron:
         """Label the weights ``w0, w1, ...`` and ``b``, and the nodes ``__call__`` makes.
 
-        With ``prefix`` ``L0.n3``: the products ``L0.n3.w0x0, ...``, the running sums
-        ``L0.n3.Σ0`` (``b + w0x0``), ``L0.n3.Σ1``, ..., the complete sum ``L0.n3.Σ``, and
-        the activation ``L0.n3.relu`` (``tanh``, ``sigmoid``; a linear neuron ends at ``Σ``).
+        With ``prefix`` ``L0.n3``: the weighted sum ``L0.n3.Σ`` (one node, ``b + w0·x0 +
+        w1·x1 + ...``) and the activation ``L0.n3.relu`` (``tanh``, ``sigmoid``; a linear
+        neuron ends at ``Σ``).
         """
         super().name_nodes(prefix)
         self._prefix = f"{prefix}." if prefix else ""
-        self._labels = self._node_labels()
         return self
 
     _prefix = ""  # "L0.n3." once name_nodes has run
-    _labels: list[tuple[str, str]] = []  # (product, running sum) per input
-
-    def _node_labels(self) -> list[tuple[str, str]]:
-        """(product, running sum) label for each input, computed once, not per call."""
-        p, n = self._prefix, len(self.w)
-        return [(f"{p}w{k}x{k}", f"{p}Σ{k}" if k < n - 1 else f"{p}Σ") for k in range(n)]
 
     def __call__(self, x: Sequence[Any]) -> Value:
         if len(x) != len(self.w):
             raise ValueError(f"Neuron expects {len(self.w)} inputs, got {len(x)}")
-        labels = self._labels
-        if len(labels) != len(x):  # w was replaced after name_nodes
-            labels = self._labels = self._node_labels()
         operands = [self.b] * (2 * len(x) + 1)  # b, w0, x0, w1, x1, ...
         operands[1::2], operands[2::2] = self.w, x
-        act = dot(*operands)  # b + w0*x0 + w1*x1 + ...: one node
-        act.label = labels[-1][1]
+        # b + w0*x0 + w1*x1 + ...: one node of the op table's row `dot`, which gives the
+        # numbers of micrograd's chain of '*' and '+' bit for bit, with 2n fewer nodes.
+        act = dot(*operands)
+        act.label = self._prefix + "Σ"
         a = self.activation
         if a == "linear":
             return act

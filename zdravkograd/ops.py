@@ -108,7 +108,7 @@ class Op:
         show: Callable[..., str] | None = None,
     ) -> None:
         self.name = name
-        self.arity = arity  # operands that are Values: 1 or 2
+        self.arity = arity  # operands that are Values: 1 or 2; 0 for any number (dot)
         self.forward = forward
         self.derivative = derivative
         self.text = text  # the node's label in draw_dot and the viewer
@@ -132,13 +132,19 @@ class Op:
                 return Sym.call(self.forward, self.show, *args)
         return self.forward(*args)
 
+    def operand_names(self, count: int = 3) -> list[str]:
+        """The operands' names in formulas: x (and y); for ``dot``, b, w0, x0, w1, x1, ..."""
+        if self.arity:
+            return ["x", "y"][: self.arity]
+        return ["b"] + [f"{wx}{i}" for i in range((count - 1) // 2) for wx in "wx"]
+
     def locals(self, operands: tuple[Any, ...], out: Any, k: Any = None) -> tuple[Any, ...]:
         """The local derivatives d out / d operand, one per operand, as a tuple."""
         if self.constant:
             return (self.derivative(operands[0], k, out),)
         if self.arity == 1:
             return (self.derivative(operands[0], out),)
-        return tuple(self.derivative(operands[0], operands[1], out))
+        return tuple(self.derivative(*operands, out))
 
     def label(self, node: Any) -> str:
         """The text of ``node``'s op in pictures: ``×``, ``tanh``, ``^2``."""
@@ -334,7 +340,7 @@ TABLE: dict[str, Op] = {
 def rule_text(op: Op, k: float | None = None) -> list[str]:
     """The local derivatives of ``op`` as formulas in x, y and out (for ``pow_const``, at
     the exponent ``k``): the row's rule evaluated on symbols, as the viewer shows it."""
-    operands = tuple(Sym.var(n) for n in "xy"[: op.arity])
+    operands = tuple(Sym.var(n) for n in op.operand_names())
     return [symbolic_text(t) for t in op.locals(operands, Sym.var("out"), k)]
 
 
@@ -344,6 +350,11 @@ def rules_markdown() -> list[str]:
     rows = ["| op | shown as | d out / d x | d out / d y |", "| --- | --- | --- | --- |"]
     for op in TABLE.values():
         if not op.builtin:
+            continue
+        if not op.arity:  # dot: out = b + w0·x0 + ..., shown for one pair
+            one, dw, dx = rule_text(op)
+            rows.append(f"| `{op.name}` (b + w0·x0 + ...) | {op.text} | d/db `{one}`, "
+                        f"d/dw0 `{dw}` | d/dx0 `{dx}` |")  # fmt: skip
             continue
         for k in (3.0, 0.5) if op.constant else (None,):
             terms = [f"`{t}`" for t in rule_text(op, k)] + [""]

@@ -231,7 +231,7 @@ def local_formula(node: Value, slot: int, names: dict[Value, str]) -> str:
     if op is None:
         raise ValueError("local_formula: a leaf has no local derivative")
     prev = node._prev
-    keys = ["x", "y"][: len(prev)]
+    keys = op.operand_names(len(prev))
     shown = {key: f"{names.get(v, key)}.data" for key, v in zip(keys, prev)}
     shown["out"] = f"{names.get(node, 'out')}.data"
     const = node._const if op.constant else None

@@ -127,7 +127,10 @@ class Collapsed:
 
 
 def collapse_sums(nodes: list[Value], roots: set[Value]) -> Collapsed:
-    """Find every dot product ``Σ w_i x_i + b`` and fold it into its final '+' node.
+    """Find every dot product ``Σ w_i x_i + b`` and fold it into one node.
+
+    A ``dot`` node (a neuron's sum) keeps its inputs; its weights and bias, leaves used only
+    there, are folded into it.
 
     A chain (or tree) of '+' nodes whose inner nodes feed only each other becomes
     one node. Its terms ``w * x`` are folded when ``w`` is a leaf used only there
@@ -151,6 +154,15 @@ def collapse_sums(nodes: list[Value], roots: set[Value]) -> Collapsed:
 
     out = Collapsed()
     for top in nodes:
+        if top._op is ops.dot:  # already one node: fold its weights and bias into it
+            params = [v for v in top._prev if v._a is None and uses.get(v, 0) == 1]
+            params = [v for v in dict.fromkeys(params) if v not in roots]
+            if params:
+                out.hidden.update(params)
+                out.owner.update(dict.fromkeys(params, top))
+                out.inputs[top] = [v for v in top._prev if v not in params]
+                out.params[top] = params
+            continue
         if top._op is not ops.add or inner(top):
             continue
         tree: list[Value] = []
