@@ -241,6 +241,95 @@ def _fns() -> list[tuple[str, object, int]]:
     return fns
 
 
+# ------------------------------------------------------------ dot: a weighted sum
+
+DOT_POINTS = [
+    (0.5, [1.5, -2.0, 0.25], [3.0, -0.7, 1.1]),
+    (-1.25, [0.3], [-4.0]),
+    (0.0, [2.0, -1.0, 0.5, 3.0], [0.1, 0.2, -0.3, 0.4]),
+]
+
+
+def _dot_operands(b, ws, xs):
+    operands = [b]
+    for w, x in zip(ws, xs):
+        operands += [w, x]
+    return operands
+
+
+@pytest.mark.parametrize("b, ws, xs", DOT_POINTS)
+def test_dot_matches_the_chain_torch_and_finite_differences(b, ws, xs) -> None:
+    args = _dot_operands(b, ws, xs)
+    values = [Value(a) for a in args]
+    out = ops.dot(*values).tanh()
+    out.backward()
+    assert out._prev[0]._op is ops.dot and len(out._prev[0]._prev) == len(args)
+    chain_values = [Value(a) for a in args]
+    chain = chain_values[0]
+    for w, x in zip(chain_values[1::2], chain_values[2::2]):
+        chain = chain + w * x
+    chain = chain.tanh()
+    chain.backward()
+    assert out.data == chain.data  # the chain's numbers, bit for bit
+    assert [v.grad for v in values] == [v.grad for v in chain_values]
+
+    def torch_f(b, *wx):
+        return (b + sum(w * x for w, x in zip(wx[0::2], wx[1::2]))).tanh()
+
+    t_out, t_grads = _torch_grads(torch_f, *args)
+    assert _close(out.data, t_out)
+    assert all(_close(v.grad, g, 1e-10) or abs(v.grad - g) < 1e-15 for v, g in zip(values, t_grads))
+    h = 1e-6
+    for i, a in enumerate(args):
+        up, down = list(args), list(args)
+        up[i], down[i] = a + h, a - h
+        fd = (math.tanh(ops.dot(*up)) - math.tanh(ops.dot(*down))) / (2 * h)
+        assert abs(fd - values[i].grad) < 1e-7, (i, fd, values[i].grad)
+
+
+def test_dot_on_batches_sums_the_weights_gradients_as_torch_does() -> None:
+    rng = np.random.default_rng(0)
+    xs = [rng.normal(size=5) for _ in range(3)]
+    ws, b = [0.3, -1.2, 0.8], 0.25
+    vw, vb, vx = [Value(w) for w in ws], Value(b), [Value(x) for x in xs]
+    out = ops.dot(vb, *_dot_operands_flat(vw, vx)).relu().sum()
+    out.backward()
+    tw = [torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in ws]
+    tb = torch.tensor(b, dtype=torch.float64, requires_grad=True)
+    tx = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in xs]
+    t_out = (tb + sum(w * x for w, x in zip(tw, tx))).relu().sum()
+    t_out.backward()
+    assert _close(out.data, float(t_out))
+    for v, t in zip([*vw, vb], [*tw, tb]):
+        assert type(v.grad) is float and _close(v.grad, float(t.grad))
+    for v, t in zip(vx, tx):
+        assert np.allclose(v.grad, t.grad.numpy(), rtol=1e-12, atol=0)
+
+
+def _dot_operands_flat(ws, xs):
+    return [v for pair in zip(ws, xs) for v in pair]
+
+
+def test_dot_higher_order_compiled_traced_and_plain_numbers() -> None:
+    def f(x: Value) -> Value:  # 0.5 + x·x + 2·x
+        return ops.dot(0.5, x, x, 2.0, x)
+
+    assert grad(f)(3.0) == 8.0 and grad(grad(f))(3.0) == 2.0 and grad(grad(grad(f)))(3.0) == 0.0
+
+    def g(b: Value, w: Value, x: Value) -> Value:
+        return ops.dot(b, w, x, x, x).sigmoid()
+
+    prog = zdravkograd.compile(g, 0.1, 0.2, 0.3)
+    for point in [(0.5, -1.0, 2.0), (-3.0, 0.25, 0.75)]:
+        assert prog(*point) == value_and_grad(g, (0, 1, 2))(*point)  # bit for bit
+    b, w, x = Value(0.5, "b"), Value(-1.5, "w"), Value(2.0, "x")
+    s = ops.dot(b, w, x)
+    s.label = "s"
+    text = str(trace_backward(s, apply=False))
+    assert "w.grad += x.data × s.grad" in text and "x.grad += w.data × s.grad" in text
+    assert "b.grad += s.grad" in text or "b.grad += 1 × s.grad" in text
+
+
 @pytest.mark.parametrize(("name", "fn", "arity"), _fns(), ids=[f[0] for f in _fns()])
 def test_compiled_rows_give_the_eager_bits(name: str, fn, arity: int) -> None:
     """What the compiler's _self_check did at compile time, for every row, as a test."""

@@ -82,6 +82,7 @@ __all__ = [
     "cos",
     "abs",
     "sum",
+    "dot",
 ]
 
 
@@ -312,6 +313,8 @@ sum = Op("sum", 1, _sum_forward, lambda x, out: ones_like(x), "Σ")  # noqa: A00
 
 def _dot_forward(b: Any, *wx: Any) -> Any:
     """b + w0·x0 + w1·x1 + ...: the products added one after the other, from b."""
+    if len(wx) % 2:
+        raise TypeError(f"ops.dot takes b, then pairs w, x: got {len(wx) + 1} operands")
     total = b
     for w, x in zip(wx[0::2], wx[1::2]):
         total = total + w * x
