@@ -33,7 +33,7 @@ def test_groups_fold_one_position_into_a_dozen_acyclic_boxes():
     nodes = collect_nodes(loss)
     folded = fold(nodes, {loss}, groups)
     drawn = [v for v in nodes if v not in folded.hidden]
-    assert len(nodes) > 5000 and len(drawn) <= 20
+    assert len(nodes) > 4000 and len(drawn) <= 20  # (4,192 parameters alone)
     labels = sorted(folded.labels.values())
     assert any(label.startswith("blocks.0.attn.step [1] (") for label in labels)
     assert any(label.startswith("blocks.0.mlp [1] (") for label in labels)

@@ -652,7 +652,9 @@ def _build(
     chosen = {c for _, cands in trace.gathers.values() for c in cands}  # read by name
     pinned |= chosen | {c for _, operands in trace.computed.values() for c in operands}
     sums, fused = _weighted_sums(tape, index, pinned) if batch is not None else ({}, set())
-    fusion = _fuse(tape, index, param_pos, pinned, trace) if batch is None else _Fusion()
+    special = {*input_pos, *trace.gathers, *trace.computed, *trace.copies, *trace.no_grad}
+    own = {v for v in tape if v._a is None and v._id >= start and v not in special}
+    fusion = _fuse(tape, index, param_pos, pinned, trace, own) if batch is None else _Fusion()
 
     lines = [f"def {name}(X, P):"]
     if fusion.blocks:  # the parameters of fused layers and lookups, as arrays
@@ -927,7 +929,13 @@ class _Fusion:
         self.in_block: set[Value] = set()  # parameters read from a block
 
 
-def _chain(end: Value, uses: dict[Value, int], pinned: set[Value], weights: dict[Value, int]):
+def _chain(
+    end: Value,
+    uses: dict[Value, int],
+    pinned: set[Value],
+    weights: dict[Value, int],
+    constants: set[Value],
+):
     """``end = w0*x0 + w1*x1 + ...`` (no constant term), each w a parameter: the pairs
     ``[(w0, x0), ...]`` and the nodes, or None. Inner nodes must have no other use."""
 
@@ -953,9 +961,16 @@ def _chain(end: Value, uses: dict[Value, int], pinned: set[Value], weights: dict
             links.append(first)
             nodes.append(prev)  # type: ignore[arg-type]
             return links[::-1], nodes
+        if prev in constants and uses.get(prev, 0) == 1 and _is_negative_zero(prev):
+            return links[::-1], [*nodes, prev]  # -0.0 + t is t: a bias-free ops.dot's chain
         if prev is None or prev._op is not ops.add or uses.get(prev, 0) != 1 or prev in pinned:
             return None
         cur = prev
+
+
+def _is_negative_zero(v: Value) -> bool:
+    """``v`` holds -0.0, the identity of IEEE addition."""
+    return type(v._data) is float and v._data == 0.0 and math.copysign(1.0, v._data) < 0
 
 
 def _fuse(
@@ -964,6 +979,7 @@ def _fuse(
     param_pos: dict[Value, int],
     pinned: set[Value],
     trace: _Trace,
+    constants: set[Value],
 ) -> _Fusion:
     """Find the layers and parameter-table lookups of a float program (see above)."""
     users: dict[Value, list[Value]] = {}
@@ -986,7 +1002,7 @@ def _fuse(
     for node in reversed(tape):
         if node in inner or node._op is not ops.add:
             continue
-        found = _chain(node, uses, pinned, weights)
+        found = _chain(node, uses, pinned, weights, constants)
         if found is None or len(found[0]) < 2:
             continue
         links, nodes = found

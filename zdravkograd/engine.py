@@ -116,7 +116,8 @@ def _variadic(op: ops.Op) -> Callable[..., Value]:
             return _result(data, op, operands, tuple(derivative(*xs, data)))
         out = _new(Value)
         out._data, out.grad, out.label, out._id = data, 0.0, "", next(_creation_counter)
-        out._op, out._a, out._da, out._b, out._db = op, operands, derivative(*xs, data), None, 0.0
+        out._op, out._da, out._b, out._db = op, derivative(*xs, data), None, 0.0
+        out._a = operands  # type: ignore[assignment]  # (a tuple: see the docstring)
         return out
 
     method.__name__ = op.name
@@ -305,7 +306,7 @@ class Value:
                     b.grad += node._db * g
 
 
-def _result(data: Any, op: ops.Op, a: Value, da: Any, b: Any = None, db: Any = 0.0) -> Value:
+def _result(data: Any, op: ops.Op, a: Any, da: Any, b: Any = None, db: Any = 0.0) -> Value:
     """Make the Value an operation returns. Under ``no_grad`` it is a leaf."""
     out = Value.__new__(Value)
     out._data, out.grad, out.label, out._id = data, 0.0, "", next(_creation_counter)

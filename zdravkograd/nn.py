@@ -14,9 +14,9 @@ dotted paths, so the second weight of the fourth neuron of the first layer of an
 Every Value of a model's graph has a label a learner can map back to the model (see
 ``Module.name_nodes``): the short form of the dotted path, ``layers.0`` -> ``L0``,
 ``neurons.3`` -> ``n3``, ``w.1`` -> ``w1``. So that weight is labelled ``L0.n3.w1``, and the
-nodes its neuron makes are ``L0.n3.w1x1`` (the product of ``w1`` and input 1),
-``L0.n3.Σ0`` (``b + w0x0``), ..., ``L0.n3.Σ`` (the whole weighted sum ``Σ w·x + b``) and
-``L0.n3.relu`` (its activation). Indices count from 0, as in the state dict.
+nodes its neuron makes are ``L0.n3.Σ`` (the weighted sum ``b + w0·x0 + w1·x1 + ...``, one
+node of the op table's row ``dot``) and ``L0.n3.relu`` (its activation). Indices count from
+0, as in the state dict.
 
 The seed's API is unchanged::
 
@@ -173,7 +173,7 @@ class Module:
         ``layers.0`` becomes ``L0``, ``neurons.3`` becomes ``n3``, any other ``name.i``
         becomes ``namei``; ``prefix`` (if any) goes in front. So ``layers.0.neurons.3.w.1``
         is labelled ``L0.n3.w1``. ``Neuron`` also names the nodes of its forward pass
-        (``L0.n3.w1x1``, ``L0.n3.Σ0``, ..., ``L0.n3.Σ``, ``L0.n3.relu``). ``Layer``, ``MLP``
+        (``L0.n3.Σ``, ``L0.n3.relu``). ``Layer``, ``MLP``
         and ``Sequential`` call this when they are built; call it yourself after putting
         modules together by hand. Returns self.
         """

@@ -310,7 +310,6 @@ abs = Op("abs", 1, kernels.fabs, lambda x, out: sign(x), "abs")  # noqa: A001
 sum = Op("sum", 1, _sum_forward, lambda x, out: ones_like(x), "Σ")  # noqa: A001
 
 
-
 def _dot_forward(b: Any, *wx: Any) -> Any:
     """b + w0·x0 + w1·x1 + ...: the products added one after the other, from b."""
     if len(wx) % 2:

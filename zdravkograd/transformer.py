@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from zdravkograd import serialization
+from zdravkograd import ops, serialization
 from zdravkograd._checks import check_int, check_number, check_rng
 from zdravkograd.engine import Value, no_grad
 from zdravkograd.losses import logsumexp, softmax
@@ -56,13 +56,16 @@ def _matrix(rows: int, cols: int, std: float, rng: Any) -> Matrix:
 
 
 def dot(w: Sequence[Value], x: Sequence[Any]) -> Value:
-    """``w[0] x[0] + w[1] x[1] + ...``: one multiply and one add per term."""
-    pairs = zip(w, x)
-    wi, xi = next(pairs)
-    total = wi * xi
-    for wi, xi in pairs:
-        total = total + wi * xi
-    return total
+    """``w[0] x[0] + w[1] x[1] + ...``: one node of the op table's row ``ops.dot``.
+
+    Its constant term is -0.0, the identity of IEEE addition (-0.0 + t is t, also for
+    t = ±0.0), so the numbers are those of the chain ``w[0] * x[0] + w[1] * x[1] + ...``.
+    """
+    if len(w) != len(x):
+        raise ValueError(f"dot: {len(w)} weights for {len(x)} inputs")
+    operands: list[Any] = [Value(-0.0)] * (2 * len(w) + 1)
+    operands[1::2], operands[2::2] = w, x
+    return ops.dot(*operands)
 
 
 def matvec(W: Matrix, x: Sequence[Any]) -> Vector:

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -71,6 +71,7 @@ def chain_rule(
         g = node.grad if grads is None else grads.get(node)
         if g is None or (through is not None and node not in through):
             continue
+        terms: Iterable[tuple[Any, Any]]
         if locals_of is not None:
             terms = zip(node._prev, locals_of(node))
         elif type(a) is tuple:  # a node with many operands (ops.dot)

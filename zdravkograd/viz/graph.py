@@ -155,13 +155,13 @@ def collapse_sums(nodes: list[Value], roots: set[Value]) -> Collapsed:
     out = Collapsed()
     for top in nodes:
         if top._op is ops.dot:  # already one node: fold its weights and bias into it
-            params = [v for v in top._prev if v._a is None and uses.get(v, 0) == 1]
-            params = [v for v in dict.fromkeys(params) if v not in roots]
-            if params:
-                out.hidden.update(params)
-                out.owner.update(dict.fromkeys(params, top))
-                out.inputs[top] = [v for v in top._prev if v not in params]
-                out.params[top] = params
+            leaves = [v for v in top._prev if v._a is None and uses.get(v, 0) == 1]
+            leaves = [v for v in dict.fromkeys(leaves) if v not in roots]
+            if leaves:
+                out.hidden.update(leaves)
+                out.owner.update(dict.fromkeys(leaves, top))
+                out.inputs[top] = [v for v in top._prev if v not in leaves]
+                out.params[top] = leaves
             continue
         if top._op is not ops.add or inner(top):
             continue
