@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from strategies import dags, evaluate, output
 
 import zdravkograd
-from zdravkograd import Value, no_grad, value_and_grad
+from zdravkograd import Value, no_grad, nodes, value_and_grad
 from zdravkograd.compiler import Program, TraceError
 from zdravkograd.nn import MLP
 
@@ -478,17 +478,16 @@ def test_compile_step_matches_zero_grad_and_backward(mode):
 
 
 def test_calling_a_program_builds_no_value():
-    from zdravkograd import engine
 
     X, y = _moons()
     random.seed(1)
     model = MLP(2, [4, 1])
     prog = zdravkograd.compile(lambda x: (x * x).exp().log().tanh(), 0.5)
     step = zdravkograd.compile_step(model, _batched_loss, X, y, 1e-4)
-    before = next(engine._creation_counter)  # every Value takes the next creation number
+    before = next(nodes.creation_counter)  # every Value takes the next creation number
     prog(0.7)
     step(X, y, 1e-4)
-    assert next(engine._creation_counter) == before + 1  # none was made in between
+    assert next(nodes.creation_counter) == before + 1  # none was made in between
 
 
 def test_compile_step_sets_unused_parameter_grads_to_zero():

@@ -17,111 +17,21 @@ meets a batch receives the *sum* of the batch's gradients (see ``docs/speed.md``
 
 from __future__ import annotations
 
-import itertools
 import operator
 from collections.abc import Callable
 from typing import Any, Union
 
 import numpy as np
 
-from zdravkograd import modes, ops
+from zdravkograd import modes, nodes, ops
 from zdravkograd import operators as kernels
 from zdravkograd.modes import detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from zdravkograd.nodes import apply, binary, creation_counter, unary
 from zdravkograd.operators import as_number
 from zdravkograd.walk import chain_rule
 
 Number = Union[float, np.ndarray]
 """What ``Value.data`` and ``Value.grad`` hold: a float, or a 1-D array for a batch."""
-
-_creation_counter = itertools.count()
-
-
-def _unary(op: ops.Op) -> Callable[[Value], Value]:
-    """The method applying a one-operand row: its kernel, then its local derivative."""
-    forward, derivative = op.forward, op.derivative
-
-    def method(self: Value) -> Value:
-        x = self._data
-        data = forward(x)
-        if modes.open_switches:  # inside no_grad, enable_grad or detect_anomaly
-            return _result(data, op, self, derivative(x, data))
-        out = _new(Value)  # what _result does, inline: see _binary
-        out._data, out.grad, out.label, out._id = data, 0.0, "", next(_creation_counter)
-        out._op, out._a, out._da, out._b, out._db = op, self, derivative(x, data), None, 0.0
-        return out
-
-    method.__name__, method.__doc__ = op.name, f"The op table's row ``ops.{op.name}``."
-    return method
-
-
-def _binary(op: ops.Op) -> Callable[[Value, Any], Value]:
-    """The method applying a two-operand row; a plain number becomes a leaf Value.
-
-    It makes the node itself, as ``_result`` does: ``+`` and ``*`` make almost every node
-    of a network, and one call less per node is a sixth of the time to build a graph.
-    """
-    forward, derivative = op.forward, op.derivative
-
-    def method(self: Value, other: Any) -> Value:
-        if not isinstance(other, Value):
-            other = Value(other)
-        x, y = self._data, other._data
-        data = forward(x, y)
-        da, db = derivative(x, y, data)
-        if modes.open_switches:  # inside no_grad, enable_grad or detect_anomaly
-            return _result(data, op, self, da, other, db)
-        out = _new(Value)
-        out._data, out.grad, out.label, out._id = data, 0.0, "", next(_creation_counter)
-        out._op, out._a, out._da, out._b, out._db = op, self, da, other, db
-        return out
-
-    method.__name__ = op.name
-    return method
-
-
-def _constant(op: ops.Op) -> Callable[[Value, Any], Value]:
-    """The method applying a row with a constant parameter (``x ** 2``): k is node data."""
-    forward, derivative = op.forward, op.derivative
-
-    def method(self: Value, k: Any) -> Value:
-        k = k if type(k) is float else as_number(k)
-        x = self._data
-        data = forward(x, k)
-        out = _result(data, op, self, derivative(x, k, data))
-        out._const = k
-        return out
-
-    method.__name__ = op.name
-    return method
-
-
-def _variadic(op: ops.Op) -> Callable[..., Value]:
-    """The function applying a row with any number of operands (``ops.dot``).
-
-    Such a node keeps its operands as a tuple in ``_a`` and their local derivatives as a
-    tuple in ``_da`` (``_b`` stays None): one node, however many operands.
-    """
-    forward, derivative = op.forward, op.derivative
-
-    def method(*operands: Any) -> Value:
-        if modes.tracer is not None:  # the compiler records the chain b + w0*x0 + ..., which
-            return forward(*operands)  # it turns into a few NumPy calls (see compiler.py)
-        try:
-            xs = [v._data for v in operands]
-        except AttributeError:  # plain numbers among the operands: leaves
-            operands = tuple(v if isinstance(v, Value) else Value(v) for v in operands)
-            xs = [v._data for v in operands]
-        data = forward(*xs)
-        if modes.open_switches:
-            return _result(data, op, operands, tuple(derivative(*xs, data)))
-        out = _new(Value)
-        out._data, out.grad, out.label, out._id = data, 0.0, "", next(_creation_counter)
-        out._op, out._da, out._b, out._db = op, derivative(*xs, data), None, 0.0
-        out._a = operands  # type: ignore[assignment]  # (a tuple: see the docstring)
-        return out
-
-    method.__name__ = op.name
-    return method
 
 
 def _comparison(compare: Callable[[Any, Any], Any], symbol: str) -> Callable[[Value, Any], Any]:
@@ -165,7 +75,7 @@ class Value:
         self._a: Value | None = None
         self._b: Value | None = None
         self._da = self._db = 0.0
-        self._id = next(_creation_counter)  # creation order; see topological_order
+        self._id = next(creation_counter)  # creation order; see topological_order
 
     @property
     def data(self) -> Number:
@@ -196,20 +106,20 @@ class Value:
 
     # ------------------------------------------ primitives: rows of zdravkograd.ops
 
-    __add__, __mul__ = _binary(ops.add), _binary(ops.mul)  # self + other, self * other
+    __add__, __mul__ = binary(ops.add), binary(ops.mul)  # self + other, self * other
 
     def __pow__(self, k: Any) -> Value:  # self ** k: a plain-number k is data on the node
         if isinstance(k, (Value, np.ndarray)):
             return apply(ops.pow, self, k)
-        return _pow_const(self, k)
+        return nodes.pow_const(self, k)
 
-    exp, log, tanh = _unary(ops.exp), _unary(ops.log), _unary(ops.tanh)
-    sigmoid, relu, __abs__ = _unary(ops.sigmoid), _unary(ops.relu), _unary(ops.abs)
-    sin, cos = _unary(ops.sin), _unary(ops.cos)
+    exp, log, tanh = unary(ops.exp), unary(ops.log), unary(ops.tanh)
+    sigmoid, relu, __abs__ = unary(ops.sigmoid), unary(ops.relu), unary(ops.abs)
+    sin, cos = unary(ops.sin), unary(ops.cos)
 
     def sum(self) -> Value:
         """Reduce a batched Value to a float Value (a float Value is returned as is)."""
-        return self if type(self._data) is float else _sum(self)
+        return self if type(self._data) is float else nodes.sum_batch(self)
 
     # ----------------------------------------------------- derived from the above
 
@@ -306,54 +216,6 @@ class Value:
                     b.grad += node._db * g
 
 
-def _result(data: Any, op: ops.Op, a: Any, da: Any, b: Any = None, db: Any = 0.0) -> Value:
-    """Make the Value an operation returns. Under ``no_grad`` it is a leaf."""
-    out = Value.__new__(Value)
-    out._data, out.grad, out.label, out._id = data, 0.0, "", next(_creation_counter)
-    if not modes.open_switches or modes.mode.grad_enabled:
-        out._op, out._a, out._da, out._b, out._db = op, a, da, b, db
-    else:
-        out._op, out._a, out._da, out._b, out._db = None, None, 0.0, None, 0.0
-        if modes.tracer is not None:
-            modes.tracer.frozen(out)
-    if modes.open_switches and modes.mode.anomaly and not kernels.is_finite(data):
-        operands = ", ".join(_describe(p) for p in (a, b) if p is not None)
-        raise FloatingPointError(
-            f"detect_anomaly: '{op.name}' produced {data} from inputs {operands}"
-        )
-    return out
-
-
-_new = Value.__new__
-_sum, _pow_const = _unary(ops.sum), _constant(ops.pow_const)
-dot = _variadic(ops.dot)
-_methods: dict[ops.Op, Callable[..., Value]] = {}  # rows of define_op -> _unary/_binary
-
-
-def apply(op: ops.Op, *operands: Any) -> Value:
-    """Apply a row of the table to Values (numbers become leaves): ``ops.NAME(...)``.
-
-    ``pow`` with a plain-number exponent becomes ``pow_const``, the exponent kept on the
-    node as ``_const``: ``x ** 2`` has one operand, and k = 2.0.
-    """
-    if op.arity == 0:
-        return dot(*operands)
-    a = operands[0] if isinstance(operands[0], Value) else Value(operands[0])
-    if op.arity == 1 and not op.constant:
-        return (_methods.get(op) or _methods.setdefault(op, _unary(op)))(a)
-    k = operands[1]
-    if op is ops.pow and not isinstance(k, (Value, np.ndarray)):
-        op = ops.pow_const
-    make = _methods.get(op) or _methods.setdefault(
-        op, _constant(op) if op.constant else _binary(op)
-    )
-    return make(a, k)
-
-
-def _describe(v: Value) -> str:
-    return f"{v.label or 'unlabelled'}={v._data}"
-
-
 _creation = operator.attrgetter("_id")
 
 
@@ -379,4 +241,5 @@ def topological_order(root: Value) -> list[Value]:
 __all__ = ["Value", "no_grad", "enable_grad", "detect_anomaly", "is_grad_enabled"]
 __all__ += ["topological_order", "chain_rule", "apply", "as_number"]
 
+nodes.Value = Value  # (nodes.py makes Values; see there)
 ops.engine.Value, ops.engine.apply = Value, apply  # the table's link back (see ops.py)

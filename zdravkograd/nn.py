@@ -37,7 +37,8 @@ from typing import Any, NamedTuple
 
 from zdravkograd import serialization
 from zdravkograd._checks import check_bool, check_choice, check_int, check_rng
-from zdravkograd.engine import Value, dot
+from zdravkograd.engine import Value
+from zdravkograd.nodes import dot
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 """The activation names a Neuron, Layer or MLP accepts: the one list the command line,
