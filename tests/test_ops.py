@@ -392,3 +392,65 @@ def test_the_rules_in_the_docs_are_the_table() -> None:
     text = (ROOT / "docs" / "backprop.md").read_text()
     for line in ops.rules_markdown():
         assert line in text, line
+
+
+# ------------------------------------------------------------------ audit (issue 9)
+
+
+def test_dot_with_an_operand_in_two_pairs_compiles_to_the_eager_bits() -> None:
+    """x in two pairs gets two contributions; the compiled chain must add them in the
+    dot node's order (b, w0, x0, w1, x1, ...), or the last bit differs at some points."""
+
+    def g(b: Value, w: Value, x: Value) -> Value:
+        return ops.dot(b, w, x, x, x, w, 2.0).sigmoid()
+
+    prog = zdravkograd.compile(g, 0.1, 0.2, 0.3)
+    rng = np.random.default_rng(1)
+    points = [tuple(float(t) for t in rng.normal(size=3) * 10) for _ in range(300)]
+    assert [prog(*p) for p in points] == [value_and_grad(g, (0, 1, 2))(*p) for p in points]
+    columns = [np.array(c) for c in zip(*points)]
+    batched = zdravkograd.compile(lambda b, w, x: g(b, w, x).sum(), *columns)
+    value, grads = batched(*columns)
+    eager = [Value(c) for c in columns]
+    total = g(*eager).sum()
+    total.backward()
+    assert value == total.data and all(np.array_equal(a, v.grad) for a, v in zip(grads, eager))
+
+
+def test_dot_operand_count_errors_are_clear() -> None:
+    for args in [(), (Value(1.0), Value(2.0)), (1.0, 2.0), (Value(1.0), 2.0, 3.0, 4.0)]:
+        with pytest.raises(TypeError, match=r"ops.dot takes b, then pairs w, x: got \d operands"):
+            ops.dot(*args)
+    assert "any number" in repr(ops.dot) and repr(ops.tanh) == "<op tanh: 1 operand>"
+
+
+def test_collapse_folds_a_dot_nodes_bias_and_weights_but_keeps_its_inputs() -> None:
+    from zdravkograd.viz.graph import collapse_sums, collect_nodes
+
+    b, w0, w1 = Value(0.1, "b"), Value(0.3, "w0"), Value(-0.2, "w1")
+    x0, x1 = Value(1.0, "x0"), Value(2.0, "x1")  # leaves used once, as a network's inputs
+    s = ops.dot(b, w0, x0, w1, x1)
+    folded = collapse_sums(collect_nodes(s), {s})
+    assert folded.params[s] == [b, w0, w1] and folded.inputs[s] == [x0, x1]
+    chain = b + w0 * x0 + w1 * x1  # the chain folds the same leaves
+    folded = collapse_sums(collect_nodes(chain), {chain})
+    assert set(folded.params[chain]) == {b, w0, w1} and set(folded.inputs[chain]) == {x0, x1}
+
+
+@pytest.mark.parametrize("name", ["np", "math", "re", "engine", "kernels", "Sym", "operator"])
+def test_define_op_refuses_the_names_the_table_module_itself_uses(name: str) -> None:
+    before = getattr(ops, name)
+    with pytest.raises(ValueError, match=f"'{name}' clashes with a built-in"):
+        ops.define_op(name, np.arctan, lambda x, out: 1 / (1 + x * x))
+    assert getattr(ops, name) is before and name not in ops.TABLE
+
+
+def test_no_module_is_shadowed_by_a_public_function() -> None:
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.walk_packages(zdravkograd.__path__, "zdravkograd."):
+        module = importlib.import_module(info.name)
+        parent, _, leaf = info.name.rpartition(".")
+        found = getattr(importlib.import_module(parent), leaf)
+        assert found is module, f"{parent}.{leaf} is {found!r}, not the module {info.name}"

@@ -120,7 +120,8 @@ class Op:
         self.show = show or (lambda *a: f"{name}({', '.join(a)})")  # a call, as text
 
     def __repr__(self) -> str:
-        return f"<op {self.name}: {self.arity} operand{'s' if self.arity > 1 else ''}>"
+        count = "any number of operands" if not self.arity else f"{self.arity} operand"
+        return f"<op {self.name}: {count}{'s' if self.arity > 1 else ''}>"
 
     def __call__(self, *args: Any) -> Any:
         if len(args) != self.arity + self.constant and self.arity:
@@ -310,13 +311,32 @@ abs = Op("abs", 1, kernels.fabs, lambda x, out: sign(x), "abs")  # noqa: A001
 sum = Op("sum", 1, _sum_forward, lambda x, out: ones_like(x), "Σ")  # noqa: A001
 
 
-def _dot_forward(b: Any, *wx: Any) -> Any:
+def _dot_pairs(operands: tuple[Any, ...]) -> list[tuple[Any, Any]]:
+    """The pairs (w, x) after the bias b; an even count of operands is a mistake."""
+    if len(operands) % 2 == 0:
+        raise TypeError(f"ops.dot takes b, then pairs w, x: got {len(operands)} operands")
+    return list(zip(operands[1::2], operands[2::2]))
+
+
+def _dot_forward(*operands: Any) -> Any:
     """b + w0·x0 + w1·x1 + ...: the products added one after the other, from b."""
-    if len(wx) % 2:
-        raise TypeError(f"ops.dot takes b, then pairs w, x: got {len(wx) + 1} operands")
-    total = b
-    for w, x in zip(wx[0::2], wx[1::2]):
+    total = operands[0] if operands else None
+    for w, x in _dot_pairs(operands):
         total = total + w * x
+    return total
+
+
+def dot_chain(*operands: Any) -> Any:
+    """The same sum built from ``+`` and ``*`` nodes: what the compiler records for a dot.
+
+    The products are made last pair first, so that backward (newest node first) meets the
+    operands in the dot node's order b, w0, x0, w1, ...: an operand in several pairs then
+    adds up its gradient's parts in the same order as ``dot``, bit for bit.
+    """
+    products = [w * x for w, x in reversed(_dot_pairs(operands))]
+    total = operands[0]
+    for p in reversed(products):
+        total = total + p
     return total
 
 
@@ -329,7 +349,8 @@ def _dot_derivative(b: Any, *wx_out: Any) -> tuple[Any, ...]:
 
 
 # A weighted sum as one node, operands (b, w0, x0, w1, x1, ...): what a neuron computes.
-# The same numbers as the chain b + w0*x0 + ..., bit for bit, from one node instead of 2n.
+# The same numbers as the chain b + w0*x0 + ..., bit for bit, from one node instead of 2n
+# (gradients too, unless one Value is in two pairs: then its parts add in another order).
 dot = Op("dot", 0, _dot_forward, _dot_derivative, "Σ")
 
 TABLE: dict[str, Op] = {
@@ -365,7 +386,7 @@ def rules_markdown() -> list[str]:
     return rows
 
 
-_RESERVED = set(TABLE) | set(__all__) | {"rule_text", "rules_markdown", "describe", "engine"}
+_RESERVED = set(TABLE) | set(__all__) | set(globals())  # (and np, math, ...: this module's)
 _methods: set[str] = set()  # Value methods define_op added (so a redefinition may replace them)
 
 
