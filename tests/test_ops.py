@@ -185,7 +185,7 @@ def test_bad_definitions_fail_clearly_when_made() -> None:
         ops.define_op("bad3", np.hypot, lambda x, y, out: x / out)
     with pytest.raises(ValueError, match="binary op's derivative returns a pair.*got 3 terms"):
         ops.define_op("bad4", np.hypot, lambda x, y, out: (x, y, out))
-    with pytest.raises(ValueError, match="unary op's derivative returns one term, got 2"):
+    with pytest.raises(ValueError, match="unary op's derivative returns one term, not a tuple"):
         ops.define_op("bad5", np.arctan, lambda x, out: (x, out))
     for name in ("tanh", "pow", "add", "where", "step", "define_op"):
         with pytest.raises(ValueError, match=f"'{name}' clashes with a built-in"):
@@ -454,3 +454,14 @@ def test_no_module_is_shadowed_by_a_public_function() -> None:
         parent, _, leaf = info.name.rpartition(".")
         found = getattr(importlib.import_module(parent), leaf)
         assert found is module, f"{parent}.{leaf} is {found!r}, not the module {info.name}"
+
+
+def test_a_derivative_returning_no_number_or_a_one_term_list_is_refused() -> None:
+    with pytest.raises(ValueError, match="must be a number or an expression.*got NoneType"):
+        ops.define_op("bad_none", np.sin, lambda x, out: None)
+    with pytest.raises(ValueError, match="must be a number or an expression.*got str"):
+        ops.define_op("bad_str", np.hypot, lambda x, y, out: (x / out, "y"))
+    with pytest.raises(ValueError, match=r"returns one term, not a list \(got 1 term\)"):
+        ops.define_op("bad_list", np.sin, lambda x, out: [ops.cos(x)])
+    assert not {"bad_none", "bad_str", "bad_list"} & set(ops.TABLE)
+    assert ops.define_op("twice", lambda x: 2 * x, lambda x, out: 2).derivative(1.0, 2.0) == 2.0

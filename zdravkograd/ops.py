@@ -496,7 +496,8 @@ def _check_rule(op: Op) -> None:
         ) from None
     if op.arity == 1 and isinstance(terms, (tuple, list)):
         raise ValueError(
-            f"define_op({op.name!r}): a unary op's derivative returns one term, got {len(terms)}"
+            f"define_op({op.name!r}): a unary op's derivative returns one term, not a "
+            f"{type(terms).__name__} (got {len(terms)} term{'s' if len(terms) != 1 else ''})"
         )
     if op.arity == 2 and (not isinstance(terms, (tuple, list)) or len(terms) != 2):
         count = len(terms) if isinstance(terms, (tuple, list)) else 1
@@ -504,6 +505,12 @@ def _check_rule(op: Op) -> None:
             f"define_op({op.name!r}): a binary op's derivative returns a pair "
             f"(d out/dx, d out/dy), got {count} term{'s' if count != 1 else ''}"
         )
+    for term in terms if op.arity == 2 else (terms,):
+        if not isinstance(term, (Sym, *kernels.REAL_TYPES)):
+            raise ValueError(
+                f"define_op({op.name!r}): each term of the derivative must be a number or "
+                f"an expression in the operands and out, got {type(term).__name__}: {term!r:.40}"
+            )
 
 
 def _as_number(r: Any) -> Any:
