@@ -465,3 +465,20 @@ def test_a_derivative_returning_no_number_or_a_one_term_list_is_refused() -> Non
         ops.define_op("bad_list", np.sin, lambda x, out: [ops.cos(x)])
     assert not {"bad_none", "bad_str", "bad_list"} & set(ops.TABLE)
     assert ops.define_op("twice", lambda x: 2 * x, lambda x, out: 2).derivative(1.0, 2.0) == 2.0
+
+
+def test_a_user_rule_with_where_shows_both_branches_in_the_formulas() -> None:
+    """The trace's formula must say what the number is: 1 for x > 0 here, not 0.1."""
+    leaky = ops.define_op(
+        "leaky",
+        lambda x: x * (0.1 + 0.9 * (x > 0)),
+        lambda x, out: ops.where(ops.data(x) > 0, 1.0, 0.1),
+    )
+    x = Value(2.0, "x")
+    y = leaky(x)
+    y.label = "y"
+    (step,) = trace_backward(y, apply=False).steps
+    assert step.updates[0].local == 1.0
+    text = str(trace_backward(y, apply=False))
+    assert "x.grad += (1 if x.data > 0 else 0.1) × y.grad = 1.0 × 1.0" in text, text
+    assert ops.rule_text(ops.pow)[0] == "y·x^(y − 1)"  # pow's isolated-point masks stay hidden

@@ -175,10 +175,10 @@ def where(mask: Any, a: Any, b: Any) -> Any:
 
     On Values and a mixed mask it is ``a·m + b·(1 − m)``, so compute the branch you throw
     away at a harmless point (both branches are always evaluated). In formulas it shows
-    as ``b``: the masks are PyTorch's conventions at isolated points.
+    as ``(a if mask else b)``.
     """
     if isinstance(mask, Sym):
-        return Sym.call(where, lambda c, x, y: y, mask, a, b)
+        return Sym.call(where, lambda c, x, y: f"({x} if {c} else {y})", mask, a, b)
     if isinstance(mask, (bool, np.bool_)):
         return a if mask else b
     mask = np.asarray(mask, dtype=bool)
@@ -191,6 +191,14 @@ def where(mask: Any, a: Any, b: Any) -> Any:
         parts = [t * w for t, w in ((a, m), (b, 1.0 - m)) if not _is_zero_constant(t)]
         return parts[0] + parts[1] if len(parts) == 2 else parts[0] if parts else 0.0
     return np.where(mask, a, b)
+
+
+def _unless(mask: Any, a: Any, b: Any) -> Any:
+    """``where(mask, a, b)`` for the exceptions of a rule at isolated points (PyTorch's
+    conventions in pow's rules): in formulas it shows only the general case, ``b``."""
+    if isinstance(mask, Sym):
+        return Sym.call(where, lambda c, x, y: y, mask, a, b)
+    return where(mask, a, b)
 
 
 def _is_zero_constant(x: Any) -> bool:
@@ -256,14 +264,14 @@ def _pow_dx(x: Any, k: Any) -> Any:
     if type(k) is float:  # a constant exponent (x ** 2): the masks below reduce to this
         return 0.0 if k == 0.0 else k * pow(x, k - 1.0)
     k0 = data(k) == 0.0
-    return where(k0, 0.0, k * pow(where(k0 & (data(x) == 0.0), 1.0, x), k - 1.0))
+    return _unless(k0, 0.0, k * pow(_unless(k0 & (data(x) == 0.0), 1.0, x), k - 1.0))
 
 
 @_quiet
 def _pow_dk(x: Any, k: Any, out: Any) -> Any:
     """d(x^k)/dk = x^k ln x; 0 where x = 0 and k >= 0, as in PyTorch (base 1 there)."""
     m = (data(x) == 0.0) & (data(k) >= 0.0)
-    return where(m, 0.0, out * log(where(m, 1.0, x)))
+    return _unless(m, 0.0, out * log(_unless(m, 1.0, x)))
 
 
 def _pow_derivatives(x: Any, k: Any, out: Any) -> tuple[Any, Any]:
