@@ -39,7 +39,7 @@ import keyword
 import math
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -319,11 +319,11 @@ abs = Op("abs", 1, kernels.fabs, lambda x, out: sign(x), "abs")  # noqa: A001
 sum = Op("sum", 1, _sum_forward, lambda x, out: ones_like(x), "Σ")  # noqa: A001
 
 
-def _dot_pairs(operands: tuple[Any, ...]) -> list[tuple[Any, Any]]:
+def _dot_pairs(operands: tuple[Any, ...]) -> Iterator[tuple[Any, Any]]:
     """The pairs (w, x) after the bias b; an even count of operands is a mistake."""
     if len(operands) % 2 == 0:
         raise TypeError(f"ops.dot takes b, then pairs w, x: got {len(operands)} operands")
-    return list(zip(operands[1::2], operands[2::2]))
+    return zip(operands[1::2], operands[2::2])
 
 
 def _dot_forward(*operands: Any) -> Any:
@@ -341,7 +341,7 @@ def dot_chain(*operands: Any) -> Any:
     operands in the dot node's order b, w0, x0, w1, ...: an operand in several pairs then
     adds up its gradient's parts in the same order as ``dot``, bit for bit.
     """
-    products = [w * x for w, x in reversed(_dot_pairs(operands))]
+    products = [w * x for w, x in reversed(list(_dot_pairs(operands)))]
     total = operands[0]
     for p in reversed(products):
         total = total + p
