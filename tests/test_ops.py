@@ -482,3 +482,14 @@ def test_a_user_rule_with_where_shows_both_branches_in_the_formulas() -> None:
     text = str(trace_backward(y, apply=False))
     assert "x.grad += (1 if x.data > 0 else 0.1) × y.grad = 1.0 × 1.0" in text, text
     assert ops.rule_text(ops.pow)[0] == "y·x^(y − 1)"  # pow's isolated-point masks stay hidden
+
+
+def test_the_operations_listed_in_differences_md_are_the_table() -> None:
+    """docs/differences.md names every built-in row (a new row must be added there too)."""
+    text = (ROOT / "docs" / "differences.md").read_text()
+    section = text.split("## More operations")[1].split("```")[0]
+    shown = {"add": "`+`", "mul": "`*`", "pow": "`**` with a Value exponent"}
+    shown["pow_const"] = "`**` with a constant exponent"
+    for op in ops.TABLE.values():
+        if op.builtin:
+            assert shown.get(op.name, f"`{op.name}`") in section, op.name
