@@ -493,3 +493,13 @@ def test_the_operations_listed_in_differences_md_are_the_table() -> None:
     for op in ops.TABLE.values():
         if op.builtin:
             assert shown.get(op.name, f"`{op.name}`") in section, op.name
+
+
+def test_the_viewer_writes_a_dot_node_as_its_sum() -> None:
+    from zdravkograd.viz.viewer import viewer_data
+
+    b, w, x = Value(0.5, "b"), Value(-1.5, "w"), Value(2.0, "x")
+    s = ops.dot(b, w, x, x, w)
+    s.label = "s"
+    titles = [step.get("title") for step in viewer_data(trace_backward(s.tanh()))["steps"]]
+    assert "s = b + w·x + x·w" in titles, titles

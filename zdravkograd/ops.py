@@ -348,6 +348,11 @@ def dot_chain(*operands: Any) -> Any:
     return total
 
 
+def _show_dot(b: str, *wx: str) -> str:
+    """``b + w0·x0 + w1·x1``: a dot node as text."""
+    return " + ".join([b, *(f"{w}·{x}" for w, x in zip(wx[0::2], wx[1::2]))])
+
+
 def _dot_derivative(b: Any, *wx_out: Any) -> tuple[Any, ...]:
     """d/db = 1, d/dw_i = x_i, d/dx_i = w_i: each factor's partner."""
     wx = wx_out[:-1]
@@ -359,7 +364,7 @@ def _dot_derivative(b: Any, *wx_out: Any) -> tuple[Any, ...]:
 # A weighted sum as one node, operands (b, w0, x0, w1, x1, ...): what a neuron computes.
 # The same numbers as the chain b + w0*x0 + ..., bit for bit, from one node instead of 2n
 # (gradients too, unless one Value is in two pairs: then its parts add in another order).
-dot = Op("dot", 0, _dot_forward, _dot_derivative, "Σ")
+dot = Op("dot", 0, _dot_forward, _dot_derivative, "Σ", show=_show_dot)
 
 TABLE: dict[str, Op] = {
     op.name: op
