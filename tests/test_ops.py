@@ -503,3 +503,8 @@ def test_the_viewer_writes_a_dot_node_as_its_sum() -> None:
     s.label = "s"
     titles = [step.get("title") for step in viewer_data(trace_backward(s.tanh()))["steps"]]
     assert "s = b + w·x + x·w" in titles, titles
+
+
+def test_define_op_is_a_top_level_function() -> None:
+    """The issue names it ``zdravkograd.define_op``; ``ops.define_op`` is the same function."""
+    assert zdravkograd.define_op is ops.define_op and "define_op" in zdravkograd.__all__
