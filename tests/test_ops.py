@@ -508,3 +508,12 @@ def test_the_viewer_writes_a_dot_node_as_its_sum() -> None:
 def test_define_op_is_a_top_level_function() -> None:
     """The issue names it ``zdravkograd.define_op``; ``ops.define_op`` is the same function."""
     assert zdravkograd.define_op is ops.define_op and "define_op" in zdravkograd.__all__
+
+
+def test_calling_a_row_with_the_wrong_number_of_arguments_says_so() -> None:
+    with pytest.raises(TypeError, match=r"ops.tanh takes 1 argument, got 2$"):
+        ops.tanh(Value(1.0), Value(2.0))
+    with pytest.raises(TypeError, match=r"ops.hypot takes 2 arguments, got 1$"):
+        ops.hypot(Value(1.0))
+    with pytest.raises(TypeError, match=r"ops.pow_const takes 2 arguments, got 1$"):
+        ops.pow_const(Value(1.0))

@@ -126,7 +126,8 @@ class Op:
     def __call__(self, *args: Any) -> Any:
         if len(args) != self.arity + self.constant and self.arity:
             want = self.arity + self.constant
-            raise TypeError(f"ops.{self.name} takes {want} arguments, got {len(args)}")
+            many = "s" if want != 1 else ""
+            raise TypeError(f"ops.{self.name} takes {want} argument{many}, got {len(args)}")
         for a in args:  # (a loop, not any(): rules call this on floats for every node)
             if isinstance(a, engine.Value):
                 return engine.apply(self, *args)
