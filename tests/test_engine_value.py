@@ -217,3 +217,25 @@ def test_float_of_a_value() -> None:
 def test_a_label_that_is_not_text_is_refused(label, type_name) -> None:
     with pytest.raises(TypeError, match=rf"str label, got {type_name}"):
         Value(1.0, label=label)
+
+
+def test_setting_data_stores_what_value_would_store():
+    """``p.data = 3`` keeps a float, as ``Value(3)`` does, so every operation still works;
+    ``p.data -= lr * p.grad`` keeps working on floats and batches."""
+    p = Value(1.0)
+    p.data = 3
+    assert type(p.data) is float and p.data == 3.0
+    assert p.sum().data == 3.0 and (p * 2).data == 6.0
+    p.data = np.float64(0.5)
+    assert type(p.data) is float
+    p.grad = 2.0
+    p.data -= 0.1 * p.grad
+    assert p.data == 0.3
+    batch = Value(np.array([1.0, 2.0]))
+    batch.data = np.array([1, 2])
+    assert batch.data.dtype == np.float64 and batch.sum().data == 3.0
+    with pytest.raises(TypeError, match="got str"):
+        p.data = "1.0"
+    with pytest.raises(TypeError, match="1-D array for a batch"):
+        p.data = np.zeros((2, 2))
+    assert p.data == 0.3  # a refused value leaves the old one

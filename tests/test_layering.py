@@ -196,3 +196,30 @@ def test_every_activation_round_trips_through_a_model_file(tmp_path):
         assert back.layers[0].activation == name
         x = [Value(0.3), Value(-0.7)]
         assert back(x).data == m(x).data
+
+
+# ------------------------------------------------------------------ viz
+
+
+def test_viz_uses_no_private_name_of_another_module():
+    """viz reads the engine through public names: no ``from m import _x``, no ``m._x``."""
+    for path in (PACKAGE / "viz").glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        modules = set()  # names bound to zdravkograd modules in this file
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("zdravkograd"):
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                assert not private, f"{path.name} imports {private} from {node.module}"
+                modules.update(a.asname or a.name for a in node.names)
+            elif isinstance(node, ast.Import):
+                modules.update(a.asname or a.name for a in node.names)
+        reads = [
+            f"{path.name}:{node.lineno} reads {node.value.id}.{node.attr}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in modules
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+        ]
+        assert not reads, reads

@@ -185,7 +185,7 @@ def test_bad_definitions_fail_clearly_when_made() -> None:
         ops.define_op("bad3", np.hypot, lambda x, y, out: x / out)
     with pytest.raises(ValueError, match="binary op's derivative returns a pair.*got 3 terms"):
         ops.define_op("bad4", np.hypot, lambda x, y, out: (x, y, out))
-    with pytest.raises(ValueError, match="unary op's derivative returns one term, got 2"):
+    with pytest.raises(ValueError, match="unary op's derivative returns one term, not a tuple"):
         ops.define_op("bad5", np.arctan, lambda x, out: (x, out))
     for name in ("tanh", "pow", "add", "where", "step", "define_op"):
         with pytest.raises(ValueError, match=f"'{name}' clashes with a built-in"):
@@ -392,3 +392,128 @@ def test_the_rules_in_the_docs_are_the_table() -> None:
     text = (ROOT / "docs" / "backprop.md").read_text()
     for line in ops.rules_markdown():
         assert line in text, line
+
+
+# ------------------------------------------------------------------ audit (issue 9)
+
+
+def test_dot_with_an_operand_in_two_pairs_compiles_to_the_eager_bits() -> None:
+    """x in two pairs gets two contributions; the compiled chain must add them in the
+    dot node's order (b, w0, x0, w1, x1, ...), or the last bit differs at some points."""
+
+    def g(b: Value, w: Value, x: Value) -> Value:
+        return ops.dot(b, w, x, x, x, w, 2.0).sigmoid()
+
+    prog = zdravkograd.compile(g, 0.1, 0.2, 0.3)
+    rng = np.random.default_rng(1)
+    points = [tuple(float(t) for t in rng.normal(size=3) * 10) for _ in range(300)]
+    assert [prog(*p) for p in points] == [value_and_grad(g, (0, 1, 2))(*p) for p in points]
+    columns = [np.array(c) for c in zip(*points)]
+    batched = zdravkograd.compile(lambda b, w, x: g(b, w, x).sum(), *columns)
+    value, grads = batched(*columns)
+    eager = [Value(c) for c in columns]
+    total = g(*eager).sum()
+    total.backward()
+    assert value == total.data and all(np.array_equal(a, v.grad) for a, v in zip(grads, eager))
+
+
+def test_dot_operand_count_errors_are_clear() -> None:
+    for args in [(), (Value(1.0), Value(2.0)), (1.0, 2.0), (Value(1.0), 2.0, 3.0, 4.0)]:
+        with pytest.raises(TypeError, match=r"ops.dot takes b, then pairs w, x: got \d operands"):
+            ops.dot(*args)
+    assert "any number" in repr(ops.dot) and repr(ops.tanh) == "<op tanh: 1 operand>"
+
+
+def test_collapse_folds_a_dot_nodes_bias_and_weights_but_keeps_its_inputs() -> None:
+    from zdravkograd.viz.graph import collapse_sums, collect_nodes
+
+    b, w0, w1 = Value(0.1, "b"), Value(0.3, "w0"), Value(-0.2, "w1")
+    x0, x1 = Value(1.0, "x0"), Value(2.0, "x1")  # leaves used once, as a network's inputs
+    s = ops.dot(b, w0, x0, w1, x1)
+    folded = collapse_sums(collect_nodes(s), {s})
+    assert folded.params[s] == [b, w0, w1] and folded.inputs[s] == [x0, x1]
+    chain = b + w0 * x0 + w1 * x1  # the chain folds the same leaves
+    folded = collapse_sums(collect_nodes(chain), {chain})
+    assert set(folded.params[chain]) == {b, w0, w1} and set(folded.inputs[chain]) == {x0, x1}
+
+
+@pytest.mark.parametrize("name", ["np", "math", "re", "engine", "kernels", "Sym", "operator"])
+def test_define_op_refuses_the_names_the_table_module_itself_uses(name: str) -> None:
+    before = getattr(ops, name)
+    with pytest.raises(ValueError, match=f"'{name}' clashes with a built-in"):
+        ops.define_op(name, np.arctan, lambda x, out: 1 / (1 + x * x))
+    assert getattr(ops, name) is before and name not in ops.TABLE
+
+
+def test_no_module_is_shadowed_by_a_public_function() -> None:
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.walk_packages(zdravkograd.__path__, "zdravkograd."):
+        module = importlib.import_module(info.name)
+        parent, _, leaf = info.name.rpartition(".")
+        found = getattr(importlib.import_module(parent), leaf)
+        assert found is module, f"{parent}.{leaf} is {found!r}, not the module {info.name}"
+
+
+def test_a_derivative_returning_no_number_or_a_one_term_list_is_refused() -> None:
+    with pytest.raises(ValueError, match="must be a number or an expression.*got NoneType"):
+        ops.define_op("bad_none", np.sin, lambda x, out: None)
+    with pytest.raises(ValueError, match="must be a number or an expression.*got str"):
+        ops.define_op("bad_str", np.hypot, lambda x, y, out: (x / out, "y"))
+    with pytest.raises(ValueError, match=r"returns one term, not a list \(got 1 term\)"):
+        ops.define_op("bad_list", np.sin, lambda x, out: [ops.cos(x)])
+    assert not {"bad_none", "bad_str", "bad_list"} & set(ops.TABLE)
+    assert ops.define_op("twice", lambda x: 2 * x, lambda x, out: 2).derivative(1.0, 2.0) == 2.0
+
+
+def test_a_user_rule_with_where_shows_both_branches_in_the_formulas() -> None:
+    """The trace's formula must say what the number is: 1 for x > 0 here, not 0.1."""
+    leaky = ops.define_op(
+        "leaky",
+        lambda x: x * (0.1 + 0.9 * (x > 0)),
+        lambda x, out: ops.where(ops.data(x) > 0, 1.0, 0.1),
+    )
+    x = Value(2.0, "x")
+    y = leaky(x)
+    y.label = "y"
+    (step,) = trace_backward(y, apply=False).steps
+    assert step.updates[0].local == 1.0
+    text = str(trace_backward(y, apply=False))
+    assert "x.grad += (1 if x.data > 0 else 0.1) × y.grad = 1.0 × 1.0" in text, text
+    assert ops.rule_text(ops.pow)[0] == "y·x^(y − 1)"  # pow's isolated-point masks stay hidden
+
+
+def test_the_operations_listed_in_differences_md_are_the_table() -> None:
+    """docs/differences.md names every built-in row (a new row must be added there too)."""
+    text = (ROOT / "docs" / "differences.md").read_text()
+    section = text.split("## More operations")[1].split("```")[0]
+    shown = {"add": "`+`", "mul": "`*`", "pow": "`**` with a Value exponent"}
+    shown["pow_const"] = "`**` with a constant exponent"
+    for op in ops.TABLE.values():
+        if op.builtin:
+            assert shown.get(op.name, f"`{op.name}`") in section, op.name
+
+
+def test_the_viewer_writes_a_dot_node_as_its_sum() -> None:
+    from zdravkograd.viz.viewer import viewer_data
+
+    b, w, x = Value(0.5, "b"), Value(-1.5, "w"), Value(2.0, "x")
+    s = ops.dot(b, w, x, x, w)
+    s.label = "s"
+    titles = [step.get("title") for step in viewer_data(trace_backward(s.tanh()))["steps"]]
+    assert "s = b + w·x + x·w" in titles, titles
+
+
+def test_define_op_is_a_top_level_function() -> None:
+    """The issue names it ``zdravkograd.define_op``; ``ops.define_op`` is the same function."""
+    assert zdravkograd.define_op is ops.define_op and "define_op" in zdravkograd.__all__
+
+
+def test_calling_a_row_with_the_wrong_number_of_arguments_says_so() -> None:
+    with pytest.raises(TypeError, match=r"ops.tanh takes 1 argument, got 2$"):
+        ops.tanh(Value(1.0), Value(2.0))
+    with pytest.raises(TypeError, match=r"ops.hypot takes 2 arguments, got 1$"):
+        ops.hypot(Value(1.0))
+    with pytest.raises(TypeError, match=r"ops.pow_const takes 2 arguments, got 1$"):
+        ops.pow_const(Value(1.0))

@@ -123,3 +123,14 @@ def test_names_and_formulas():
     assert format_number(1 / 3) == "0.333333"
     assert format_number(0.9999999999999998) == "1.0"
     assert format_number(-3.0) == "-3.0"
+
+
+def test_trace_backward_checks_the_seed_as_backward_does():
+    x = Value(np.array([1.0, 2.0, 3.0]))
+    y = x * x
+    for root, seed in [(y, np.ones(2)), ((x * x).sum(), np.ones(3))]:
+        with pytest.raises(ValueError, match="backward\\(gradient=...\\) got an array of"):
+            root.backward(seed)
+        with pytest.raises(ValueError, match="backward\\(gradient=...\\) got an array of"):
+            trace_backward(root, seed, apply=False)
+    assert x.grad == 0.0  # nothing ran

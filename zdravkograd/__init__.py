@@ -14,6 +14,7 @@ from zdravkograd.autodiff import grad, gradcheck, gradients, value_and_grad
 from zdravkograd.compiler import compile, compile_step
 from zdravkograd.engine import Value, detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from zdravkograd.fastmode import fast
+from zdravkograd.ops import define_op
 from zdravkograd.trace import trace_backward
 
 __version__ = "0.1.0"
@@ -32,5 +33,6 @@ __all__ = [
     "compile",
     "compile_step",
     "trace_backward",
+    "define_op",
     "__version__",
 ]

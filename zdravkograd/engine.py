@@ -85,8 +85,8 @@ class Value:
         return self._data
 
     @data.setter
-    def data(self, value: Number) -> None:
-        self._data = value
+    def data(self, value: Any) -> None:  # p.data -= lr * p.grad; checked as Value(value) is
+        self._data = value if type(value) is float else as_number(value)
 
     @property
     def _prev(self) -> tuple[Value, ...]:

@@ -95,7 +95,7 @@ def variadic(op: ops.Op) -> Callable[..., Any]:
 
     def method(*operands: Any) -> Any:
         if modes.tracer is not None:  # the compiler records the chain b + w0*x0 + ..., which
-            return forward(*operands)  # it turns into a few NumPy calls (see compiler.py)
+            return ops.dot_chain(*operands)  # it turns into a few NumPy calls (compiler.py)
         try:
             xs = [v._data for v in operands]
         except AttributeError:  # plain numbers among the operands: leaves

@@ -39,7 +39,7 @@ import keyword
 import math
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -120,12 +120,14 @@ class Op:
         self.show = show or (lambda *a: f"{name}({', '.join(a)})")  # a call, as text
 
     def __repr__(self) -> str:
-        return f"<op {self.name}: {self.arity} operand{'s' if self.arity > 1 else ''}>"
+        count = "any number of operands" if not self.arity else f"{self.arity} operand"
+        return f"<op {self.name}: {count}{'s' if self.arity > 1 else ''}>"
 
     def __call__(self, *args: Any) -> Any:
         if len(args) != self.arity + self.constant and self.arity:
             want = self.arity + self.constant
-            raise TypeError(f"ops.{self.name} takes {want} arguments, got {len(args)}")
+            many = "s" if want != 1 else ""
+            raise TypeError(f"ops.{self.name} takes {want} argument{many}, got {len(args)}")
         for a in args:  # (a loop, not any(): rules call this on floats for every node)
             if isinstance(a, engine.Value):
                 return engine.apply(self, *args)
@@ -174,10 +176,10 @@ def where(mask: Any, a: Any, b: Any) -> Any:
 
     On Values and a mixed mask it is ``a·m + b·(1 − m)``, so compute the branch you throw
     away at a harmless point (both branches are always evaluated). In formulas it shows
-    as ``b``: the masks are PyTorch's conventions at isolated points.
+    as ``(a if mask else b)``.
     """
     if isinstance(mask, Sym):
-        return Sym.call(where, lambda c, x, y: y, mask, a, b)
+        return Sym.call(where, lambda c, x, y: f"({x} if {c} else {y})", mask, a, b)
     if isinstance(mask, (bool, np.bool_)):
         return a if mask else b
     mask = np.asarray(mask, dtype=bool)
@@ -190,6 +192,14 @@ def where(mask: Any, a: Any, b: Any) -> Any:
         parts = [t * w for t, w in ((a, m), (b, 1.0 - m)) if not _is_zero_constant(t)]
         return parts[0] + parts[1] if len(parts) == 2 else parts[0] if parts else 0.0
     return np.where(mask, a, b)
+
+
+def _unless(mask: Any, a: Any, b: Any) -> Any:
+    """``where(mask, a, b)`` for the exceptions of a rule at isolated points (PyTorch's
+    conventions in pow's rules): in formulas it shows only the general case, ``b``."""
+    if isinstance(mask, Sym):
+        return Sym.call(where, lambda c, x, y: y, mask, a, b)
+    return where(mask, a, b)
 
 
 def _is_zero_constant(x: Any) -> bool:
@@ -255,14 +265,14 @@ def _pow_dx(x: Any, k: Any) -> Any:
     if type(k) is float:  # a constant exponent (x ** 2): the masks below reduce to this
         return 0.0 if k == 0.0 else k * pow(x, k - 1.0)
     k0 = data(k) == 0.0
-    return where(k0, 0.0, k * pow(where(k0 & (data(x) == 0.0), 1.0, x), k - 1.0))
+    return _unless(k0, 0.0, k * pow(_unless(k0 & (data(x) == 0.0), 1.0, x), k - 1.0))
 
 
 @_quiet
 def _pow_dk(x: Any, k: Any, out: Any) -> Any:
     """d(x^k)/dk = x^k ln x; 0 where x = 0 and k >= 0, as in PyTorch (base 1 there)."""
     m = (data(x) == 0.0) & (data(k) >= 0.0)
-    return where(m, 0.0, out * log(where(m, 1.0, x)))
+    return _unless(m, 0.0, out * log(_unless(m, 1.0, x)))
 
 
 def _pow_derivatives(x: Any, k: Any, out: Any) -> tuple[Any, Any]:
@@ -310,14 +320,38 @@ abs = Op("abs", 1, kernels.fabs, lambda x, out: sign(x), "abs")  # noqa: A001
 sum = Op("sum", 1, _sum_forward, lambda x, out: ones_like(x), "Σ")  # noqa: A001
 
 
-def _dot_forward(b: Any, *wx: Any) -> Any:
+def _dot_pairs(operands: tuple[Any, ...]) -> Iterator[tuple[Any, Any]]:
+    """The pairs (w, x) after the bias b; an even count of operands is a mistake."""
+    if len(operands) % 2 == 0:
+        raise TypeError(f"ops.dot takes b, then pairs w, x: got {len(operands)} operands")
+    return zip(operands[1::2], operands[2::2])
+
+
+def _dot_forward(*operands: Any) -> Any:
     """b + w0·x0 + w1·x1 + ...: the products added one after the other, from b."""
-    if len(wx) % 2:
-        raise TypeError(f"ops.dot takes b, then pairs w, x: got {len(wx) + 1} operands")
-    total = b
-    for w, x in zip(wx[0::2], wx[1::2]):
+    total = operands[0] if operands else None
+    for w, x in _dot_pairs(operands):
         total = total + w * x
     return total
+
+
+def dot_chain(*operands: Any) -> Any:
+    """The same sum built from ``+`` and ``*`` nodes: what the compiler records for a dot.
+
+    The products are made last pair first, so that backward (newest node first) meets the
+    operands in the dot node's order b, w0, x0, w1, ...: an operand in several pairs then
+    adds up its gradient's parts in the same order as ``dot``, bit for bit.
+    """
+    products = [w * x for w, x in reversed(list(_dot_pairs(operands)))]
+    total = operands[0]
+    for p in reversed(products):
+        total = total + p
+    return total
+
+
+def _show_dot(b: str, *wx: str) -> str:
+    """``b + w0·x0 + w1·x1``: a dot node as text."""
+    return " + ".join([b, *(f"{w}·{x}" for w, x in zip(wx[0::2], wx[1::2]))])
 
 
 def _dot_derivative(b: Any, *wx_out: Any) -> tuple[Any, ...]:
@@ -329,8 +363,9 @@ def _dot_derivative(b: Any, *wx_out: Any) -> tuple[Any, ...]:
 
 
 # A weighted sum as one node, operands (b, w0, x0, w1, x1, ...): what a neuron computes.
-# The same numbers as the chain b + w0*x0 + ..., bit for bit, from one node instead of 2n.
-dot = Op("dot", 0, _dot_forward, _dot_derivative, "Σ")
+# The same numbers as the chain b + w0*x0 + ..., bit for bit, from one node instead of 2n
+# (gradients too, unless one Value is in two pairs: then its parts add in another order).
+dot = Op("dot", 0, _dot_forward, _dot_derivative, "Σ", show=_show_dot)
 
 TABLE: dict[str, Op] = {
     op.name: op
@@ -365,7 +400,7 @@ def rules_markdown() -> list[str]:
     return rows
 
 
-_RESERVED = set(TABLE) | set(__all__) | {"rule_text", "rules_markdown", "describe", "engine"}
+_RESERVED = set(TABLE) | set(__all__) | set(globals())  # (and np, math, ...: this module's)
 _methods: set[str] = set()  # Value methods define_op added (so a redefinition may replace them)
 
 
@@ -475,7 +510,8 @@ def _check_rule(op: Op) -> None:
         ) from None
     if op.arity == 1 and isinstance(terms, (tuple, list)):
         raise ValueError(
-            f"define_op({op.name!r}): a unary op's derivative returns one term, got {len(terms)}"
+            f"define_op({op.name!r}): a unary op's derivative returns one term, not a "
+            f"{type(terms).__name__} (got {len(terms)} term{'s' if len(terms) != 1 else ''})"
         )
     if op.arity == 2 and (not isinstance(terms, (tuple, list)) or len(terms) != 2):
         count = len(terms) if isinstance(terms, (tuple, list)) else 1
@@ -483,6 +519,12 @@ def _check_rule(op: Op) -> None:
             f"define_op({op.name!r}): a binary op's derivative returns a pair "
             f"(d out/dx, d out/dy), got {count} term{'s' if count != 1 else ''}"
         )
+    for term in terms if op.arity == 2 else (terms,):
+        if not isinstance(term, (Sym, *kernels.REAL_TYPES)):
+            raise ValueError(
+                f"define_op({op.name!r}): each term of the derivative must be a number or "
+                f"an expression in the operands and out, got {type(term).__name__}: {term!r:.40}"
+            )
 
 
 def _as_number(r: Any) -> Any:

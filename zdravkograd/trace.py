@@ -33,7 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from zdravkograd.engine import Number, Value, as_number, chain_rule, topological_order
+from zdravkograd.engine import Number, Value, chain_rule, topological_order
+from zdravkograd.operators import as_seed
 from zdravkograd.symbolic import Sym, text
 
 __all__ = [
@@ -53,7 +54,7 @@ class Update:
     """One chain-rule update: ``operand.grad += local * upstream``."""
 
     operand: Value
-    slot: int  # 0: the node's first operand (``_a``), 1: its second (``_b``)
+    slot: int  # the operand's position in the node's operands (``_prev``): 0, 1, ...
     local: Number  # d node / d operand, computed in the forward pass
     upstream: Number  # the node's gradient d root / d node
     contribution: Number  # local * upstream (summed when a float meets a batch)
@@ -138,7 +139,7 @@ def trace_backward(
     """
     if not isinstance(root, Value):
         raise TypeError(f"trace_backward() takes a Value, got {type(root).__name__}")
-    seed: Number = 1.0 if gradient is None else as_number(gradient)
+    seed: Number = 1.0 if gradient is None else as_seed(gradient, root._data)  # as backward
     order = topological_order(root)
     grads: dict[Value, Number] = {}
     for node in order:

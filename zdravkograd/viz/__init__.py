@@ -11,7 +11,7 @@ from zdravkograd.viz.evaluation import (
     plot_learning_curves,
     plot_predictions,
 )
-from zdravkograd.viz.explain import Explanation, explain
+from zdravkograd.viz.explanation import Explanation, explain
 from zdravkograd.viz.graph import draw_dot
 from zdravkograd.viz.modules import ModuleGroups, module_groups
 from zdravkograd.viz.plots import plot_decision_boundary, plot_history, plot_neuron_lines

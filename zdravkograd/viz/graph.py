@@ -129,8 +129,8 @@ class Collapsed:
 def collapse_sums(nodes: list[Value], roots: set[Value]) -> Collapsed:
     """Find every dot product ``Σ w_i x_i + b`` and fold it into one node.
 
-    A ``dot`` node (a neuron's sum) keeps its inputs; its weights and bias, leaves used only
-    there, are folded into it.
+    A ``dot`` node (a neuron's sum) keeps its inputs (the x's); its bias and weights, when
+    leaves used only there, are folded into it.
 
     A chain (or tree) of '+' nodes whose inner nodes feed only each other becomes
     one node. Its terms ``w * x`` are folded when ``w`` is a leaf used only there
@@ -154,9 +154,12 @@ def collapse_sums(nodes: list[Value], roots: set[Value]) -> Collapsed:
 
     out = Collapsed()
     for top in nodes:
-        if top._op is ops.dot:  # already one node: fold its weights and bias into it
-            leaves = [v for v in top._prev if v._a is None and uses.get(v, 0) == 1]
-            leaves = [v for v in dict.fromkeys(leaves) if v not in roots]
+        if top._op is ops.dot:  # already one node: fold its bias and weights into it
+            leaves = [  # operands b, w0, x0, w1, x1, ...: b and the w's, if used only here
+                v
+                for i, v in enumerate(top._prev)
+                if (i == 0 or i % 2) and v._a is None and uses.get(v, 0) == 1 and v not in roots
+            ]
             if leaves:
                 out.hidden.update(leaves)
                 out.owner.update(dict.fromkeys(leaves, top))

@@ -174,7 +174,7 @@ def _describe_op(v: Value, names: dict[Value, str]) -> str:
         return f"{prev[0]} {op.text} {number_text(v._const)}"
     if len(prev) == 2 and not op.text.isidentifier():
         return f"{prev[0]} {op.text} {prev[1]}"
-    return f"{op.name}({', '.join(prev)})"
+    return op.show(*prev)  # tanh(n); for dot b + w0·x0 + ...
 
 
 def _clean_svg(svg: str) -> str:
