@@ -112,6 +112,7 @@ EXPECTED_OUTPUT = {
         "b.grad=-4.0",
         "step 99: loss 0.0110, accuracy 100%",  # the seed's moons demo, filled in
     ],
+    "docs/nn.md": ["L0.n3.w1", "L2.n0.Σ L2.n0.b"],  # node names: the score is its sum node
 }
 
 
@@ -325,3 +326,73 @@ def test_readme_speed_headline_matches_the_benchmark_table():
     ]
     expected = [tuple(map(_ratio, _readme_loop_row(table, label))) for label in labels]
     assert said == expected, (said, expected)
+
+
+def _about(n: int) -> str:
+    """How the docs round a count: two significant figures, with thousands commas."""
+    digits = max(len(str(n)) - 2, 0)
+    return f"{round(n, -digits):,}"
+
+
+def test_the_graph_sizes_the_docs_cite_are_the_engines():
+    """Each place that says how many Values a graph has says what the engine builds now
+    (one `dot` node per neuron: no products, no running sums), to two significant figures."""
+    import random
+
+    from zdravkograd import Value, nn
+    from zdravkograd.data import CharTokenizer, load_names, make_moons
+    from zdravkograd.losses import logsumexp
+    from zdravkograd.train import svm_loss
+    from zdravkograd.viz.graph import collect_nodes
+
+    X, y = make_moons(n_samples=100, noise=0.1, seed=1337)
+    model = nn.MLP(2, [16, 16, 1], rng=random.Random(1337))
+    scalar = len(collect_nodes(svm_loss(model, X, y * 2 - 1, mode="scalar")))
+    batched = len(collect_nodes(svm_loss(model, X, y * 2 - 1, mode="batched")))
+    score = len(collect_nodes(model([Value(0.5), Value(-0.2)])))
+    points = [[Value(0.1 * i), Value(-0.05 * i)] for i in range(30)]  # docs/speed.md's step
+    thirty = len(collect_nodes(sum((1 - model(x)).relu() for x in points)))
+    tok = CharTokenizer.from_documents(load_names())
+    gpt = nn.GPT(tok.vocab_size, n_embd=16, n_head=4, n_layer=1, block_size=16,
+                 rng=random.Random(42))  # fmt: skip
+    tokens = tok.encode_document("emma")
+    logits = gpt(tokens[:2])
+    position = len(collect_nodes(logsumexp(logits[1]) - logits[1][tokens[2]]))
+    s, b, p = _about(scalar), _about(batched), _about(position)
+    cited = {
+        "README.md": [f"100 steps of a {s}-node graph"],
+        "docs/cli.md": [
+            f"about {s} Values per step",
+            f"about {b} Values per step",
+            f"whose score is {score} Values",
+        ],
+        "docs/getting-started.md": [f"about {s} Values per step", f"about {b} Values per step"],
+        "docs/nn.md": [f"about {s} nodes per step"],
+        "docs/speed.md": [f"builds about {s} Values", f"about {_about(thirty)} Values"],
+        "docs/gpt.md": [f"about {p} Values"],
+        "docs/notebooks.md": [f"some {p} Values"],
+        "zdravkograd/train.py": [f"about {s} nodes per step", f"about {b} nodes"],
+        "zdravkograd/fastmode.py": [f"~{s} Values"],
+        "zdravkograd/viz/modules.py": [f"about {p} Values"],
+    }
+    wrong = []
+    for name, phrases in cited.items():
+        text = " ".join((ROOT / name).read_text(encoding="utf-8").split())  # across line breaks
+        wrong += [f"{name}: {phrase!r}" for phrase in phrases if phrase not in text]
+    assert not wrong, f"measured {scalar=} {batched=} {score=} {thirty=} {position=}: {wrong}"
+
+
+def test_no_page_or_docstring_names_the_nodes_a_neuron_no_longer_makes():
+    """A neuron's weighted sum is one node (`L0.n3.Σ`): the products `w0x0` and the running
+    sums `Σ0`, `Σ14` of the old chain are named nowhere, in the docs, the README, the code's
+    docstrings and comments, or the viewer's assets."""
+    stale = re.compile(r"\bw\d+x\d+\b|Σ\d|running sums?\b(?! of)")
+    files = [*PAGES, *(ROOT / "zdravkograd").rglob("*.py")]
+    files += [*(ROOT / "zdravkograd").rglob("*.js"), *(ROOT / "zdravkograd").rglob("*.html")]
+    found = [
+        f"{f.relative_to(ROOT)}:{n}: {line.strip()}"
+        for f in files
+        for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1)
+        if stale.search(line)
+    ]
+    assert not found, found

@@ -292,9 +292,10 @@ def cmd_moons(args: argparse.Namespace) -> int:
         # The viewer shows how the trained model's score for the first point depends on
         # every weight: d score / d w (the hinge loss is flat, 0, once a point is learnt).
         # Every node carries the name nn gives it (L0.n3.w1, L0.n3.Σ, L0.n3.relu), so the
-        # page says which weight is which. Each neuron is one node and one step (66 steps
-        # instead of 641 for 16-16-1): the page stays readable, and every weight still gets
-        # its gradient, in numbers.
+        # page says which weight is which. Each neuron's weighted sum is one node and one
+        # step (66 steps for 16-16-1); collapse=True also draws its weights inside its box
+        # instead of as boxes of their own: the page stays readable, and every weight still
+        # gets its gradient, in numbers.
         model.zero_grad()  # the replay starts from zero, not from the last training step
         # The inputs count from 0, as the weights do: L0.n3.w0 multiplies x0.
         x = [Value(float(v), label=f"x{i}") for i, v in enumerate(X[0])]

@@ -5,9 +5,10 @@ Why this exists
 CPython frees most objects by reference counting. On top of that, a *cycle
 collector* runs every time enough new container objects have been allocated,
 and every so often it walks **every** tracked object in the process. A training
-step of the per-sample scalar graph allocates ~65,000 Values, enough to trigger
-such a full walk; with scikit-learn, matplotlib and friends imported, one walk
-costs tens of milliseconds and easily dominates a step.
+step of the per-sample scalar graph allocates ~8,300 Values (~66,000 before each
+neuron's weighted sum became one node), enough to trigger such a full walk every few
+steps; with scikit-learn, matplotlib and friends imported, one walk costs tens of
+milliseconds and easily dominates a step.
 
 The engine never builds reference cycles (a node links only to its operands and
 stores plain numbers, no closures), so a dropped graph is freed by reference

@@ -13,9 +13,9 @@ regularisation, minimised by SGD (or Adam) whose learning rate falls linearly fr
 The same loss can be computed three ways (`mode`), which give the same numbers:
 
 * `'scalar'`: one graph per sample, one `Value` per number, exactly as in micrograd
-  (about 66,000 nodes per step on the moons demo). The slowest and the most literal.
+  (about 8,300 nodes per step on the moons demo). The slowest and the most literal.
 * `'batched'`: one graph for the whole batch, each node holding a NumPy column of
-  per-sample numbers (about 1,700 nodes, most of them the weights and the L2 term).
+  per-sample numbers (about 1,100 nodes, most of them the weights and the L2 term).
   Same losses to about 1e-15.
 * `'compiled'`: the batched graph traced once by `zdravkograd.compile` and replayed
   as straight-line code, which also hands back the scores for the accuracy (see

@@ -47,7 +47,8 @@ LIMITS: dict[str, int] = {
     "points": 2000,  # data points, the generated ones and the clicked ones together
     "width": 64,  # neurons in one hidden layer
     "layers": 6,  # hidden layers
-    # weights × points, the size of one step's graph: each weight makes two nodes per point
+    # weights × points, the work of one step: each weight is used once per point (as an operand
+    # of its neuron's weighted sum)
     # measured at the limits: batched about 120 MB and 0.7 s a step, scalar about 90 MB and
     # 5 s a step (scalar mode makes a Python object of every number)
     "batched_work": 4_000_000,
@@ -273,7 +274,7 @@ def _check_work(s: Settings, points: int) -> None:
         raise LabError(
             f"too large for {s.mode} mode: {params:,} weights × {points:,} points = "
             f"{params * points:,}, and the lab takes at most {LIMITS[key]:,} "
-            f"(each weight adds two nodes per point to the graph). Use fewer points, a "
+            f"(each weight is used once per point in a step). Use fewer points, a "
             f"smaller network" + (", or batched mode." if s.mode == "scalar" else ".")
         )
 

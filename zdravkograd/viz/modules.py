@@ -1,6 +1,6 @@
 """Group a model's graph by module, so that ``draw_dot`` and the viewer can fold each group.
 
-One position of a GPT is about 7,500 Values: too many to draw one by one. But the model
+One position of a GPT is about 4,500 Values: too many to draw one by one. But the model
 is made of modules, and every Value it creates is created while some module is running::
 
     with module_groups(model) as groups:
