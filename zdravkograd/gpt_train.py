@@ -146,12 +146,12 @@ class _ArrayAdam(Adam):
             g = grads
         else:
             g = np.fromiter((float(p.grad) for p in self.params), np.float64, n)
-        data = np.fromiter((p.data for p in self.params), np.float64, n)
+        data = np.fromiter((p._data for p in self.params), np.float64, n)
         self._m += (g - self._m) * (1.0 - b1)
         self._v = self._v * b2 + (1.0 - b2) * g * g
         data -= step_size * (self._m / (np.sqrt(self._v) / sqrt_bc2 + self.eps))
-        for p, x in zip(self.params, data.tolist()):
-            p.data = x
+        for p, x in zip(self.params, data.tolist()):  # Python floats: what Value.data's setter
+            p._data = x  # would store, without its check per parameter
 
 
 # --------------------------------------------------------------- compiled steps
