@@ -70,6 +70,7 @@ pytest: venv
 
 images: venv system-deps-graphviz
 	$(PY) scripts/make_images.py docs/img
+	$(PY) scripts/make_gpt_images.py docs/img
 
 # Run the notebooks and save them with their outputs (plots included), as committed.
 notebooks: venv system-deps-graphviz
