@@ -100,6 +100,7 @@ def test_names_batched_mode(tmp_path):
     "args,code,needles",
     [
         (["names", "--block-size", "1"], 2, ["--block-size", "at least 2"]),
+        (["names", "--block-size", "100000000"], 2, ["--block-size", "at most 1024"]),
         (["names", "--temperature", "0"], 2, ["--temperature", "> 0"]),
         (["names", "--temperature", "-1"], 2, ["--temperature"]),
         (["names", "--steps", "0"], 2, ["--steps", "positive"]),

@@ -44,6 +44,7 @@ from zdravkograd.cli import (
 NAMES_OUT = Path(DEFAULT_OUT) / "names"
 MODES = ("scalar", "compiled", "batched")  # zdravkograd.gpt_train.MODES (imported lazily)
 OUTPUTS = ("loss.png", "model.json", "samples.txt", "attention.png", "metrics.json")
+MAX_BLOCK_SIZE = 1024  # each position is n_embd more weights and a graph that grows with it
 
 
 def add_commands(sub: Any) -> None:
@@ -80,7 +81,10 @@ def add_commands(sub: Any) -> None:
         "--temperature", type=_positive, default=0.5, help="sampling temperature > 0 (0.5)"
     )
     names.add_argument(
-        "--block-size", type=_block_size, default=16, help="the longest context, in tokens (16)"
+        "--block-size",
+        type=_block_size,
+        default=16,
+        help=f"the longest context, in tokens, 2 to {MAX_BLOCK_SIZE} (16)",
     )
     names.add_argument(
         "--text", type=Path, default=None, help="a UTF-8 text file, one document per line"
@@ -110,6 +114,8 @@ def _block_size(text: str) -> int:
         raise argparse.ArgumentTypeError(
             f"must be at least 2 (a BOS token and one letter), got {text!r}"
         )
+    if n > MAX_BLOCK_SIZE:  # a far larger one would fill the memory before training starts
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_BLOCK_SIZE}, got {text!r}")
     return n
 
 

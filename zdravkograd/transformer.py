@@ -12,9 +12,10 @@ The architecture is microgpt's (itself GPT-2's, simplified), with PyTorch's name
   (logit) per token of the vocabulary for the next token.
 
 A vector is a plain list of Values, a weight matrix a list of rows (``W[i][j]``, shape
-``(out, in)`` as in PyTorch). The weighted sums are written out, one multiply and one add per
-weight, so every number in the model is a Value you can inspect, and ``loss.backward()``
-reaches every weight through the engine's chain rule and nothing else.
+``(out, in)`` as in PyTorch). Each weighted sum is one node, ``dot`` (the op table's
+``ops.dot``), whose numbers are those of one multiply and one add per weight, bit for bit;
+every weight is a Value you can inspect, and ``loss.backward()`` reaches every weight
+through the engine's chain rule and nothing else.
 
 A sequence is processed one position at a time, as microgpt does: the keys and values of the
 positions seen so far sit in a ``KVCache``, and the new position attends to them. Running
