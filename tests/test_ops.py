@@ -517,3 +517,33 @@ def test_calling_a_row_with_the_wrong_number_of_arguments_says_so() -> None:
         ops.hypot(Value(1.0))
     with pytest.raises(TypeError, match=r"ops.pow_const takes 2 arguments, got 1$"):
         ops.pow_const(Value(1.0))
+
+
+def test_the_compilers_fast_paths_read_the_add_and_mul_rules_from_the_table() -> None:
+    """With another rule for mul in the table, the fused paths stand aside and the program
+    writes that rule, one line per operation. (With the real rule the same function is a
+    fused layer: tests/test_compile_fused.py.)"""
+    import subprocess
+    import sys
+
+    code = """
+import importlib, random
+from zdravkograd import Value, compiler, ops
+from zdravkograd.transformer import matvec
+ops.mul.derivative = lambda x, y, out: (2.0 * y, x)  # another rule in the table
+compiler = importlib.reload(compiler)
+assert compiler._MUL is None and compiler._ADD is ops.add
+rng = random.Random(0)
+W = [[Value(rng.gauss(0, 1)) for _ in range(3)] for _ in range(4)]
+f = lambda a, b, c: sum(y.tanh() for y in matvec(W, [a, b, c]))
+program = compiler.compile(f, 0.3, -1.2, 2.0)
+assert "a layer" not in program.source and "2.0 * " in program.source, program.source
+print("ok")
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+    from zdravkograd import compiler
+
+    assert compiler._MUL is ops.mul and compiler._ADD is ops.add

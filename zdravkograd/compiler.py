@@ -73,6 +73,15 @@ __all__ = [
 ]
 
 
+# The fast paths below (the batch's weight-sum columns, the deferred g * w terms, fused
+# layers) vectorise the rows ``mul`` and ``add``: for ``x * y`` they write ``g * y`` as x's
+# term, and a ``+`` passes g on unchanged. They take those facts from the op table here,
+# and stand aside (one line per operation, from the rules) if the table says otherwise:
+# the rules stay written once, in ops.py.
+_MUL = ops.mul if ops.rule_text(ops.mul) == ["y", "x"] else None
+_ADD = ops.add if ops.rule_text(ops.add) == ["1", "1"] else None
+
+
 class TraceError(ValueError):
     """The compiled program cannot give the eager engine's answer for these inputs."""
 
@@ -813,7 +822,7 @@ def _build(
             a_leaf = child._a is None and child not in trace.gathers  # (a take's result: not)
             if batch is not None and type(child.data) is float and a_leaf:
                 if summed:  # a column pair (left, right) whose product is summed at the end
-                    if node._op is ops.mul:
+                    if node._op is _MUL:
                         other = node._b if slot == 0 else node._a
                         assert other is not None
                         columns.append((names[other], f"g{index[node]}"))
@@ -940,7 +949,7 @@ def _chain(
     ``[(w0, x0), ...]`` and the nodes, or None. Inner nodes must have no other use."""
 
     def term(m: Value | None) -> tuple[Value, Value] | None:
-        if m is None or m._op is not ops.mul or uses.get(m, 0) != 1 or m in pinned:
+        if m is None or m._op is not _MUL or uses.get(m, 0) != 1 or m in pinned:
             return None
         if m._a not in weights or m._b is None:
             return None
@@ -951,7 +960,7 @@ def _chain(
     cur = end
     while True:
         t = term(cur._b)
-        if cur._op is not ops.add or t is None:
+        if cur._op is not _ADD or t is None:
             return None
         links.append(t)
         nodes += [cur, cur._b]  # type: ignore[list-item]
@@ -963,7 +972,7 @@ def _chain(
             return links[::-1], nodes
         if prev in constants and uses.get(prev, 0) == 1 and _is_negative_zero(prev):
             return links[::-1], [*nodes, prev]  # -0.0 + t is t: a bias-free ops.dot's chain
-        if prev is None or prev._op is not ops.add or uses.get(prev, 0) != 1 or prev in pinned:
+        if prev is None or prev._op is not _ADD or uses.get(prev, 0) != 1 or prev in pinned:
             return None
         cur = prev
 
@@ -1000,7 +1009,7 @@ def _fuse(
     chains = []
     inner: set[Value] = set()
     for node in reversed(tape):
-        if node in inner or node._op is not ops.add:
+        if node in inner or node._op is not _ADD:
             continue
         found = _chain(node, uses, pinned, weights, constants)
         if found is None or len(found[0]) < 2:
@@ -1143,7 +1152,7 @@ def _weighted_sums(
             uses[child] = uses.get(child, 0) + 1
 
     def term(m: Value) -> tuple[Value, Value] | None:  # m = h * w, used once
-        if m._op is not ops.mul or uses.get(m, 0) != 1 or m in pinned or m._b is None:
+        if m._op is not _MUL or uses.get(m, 0) != 1 or m in pinned or m._b is None:
             return None
         h, w = m._a, m._b
         assert h is not None
@@ -1156,7 +1165,7 @@ def _weighted_sums(
     chains: list[Chain] = []
     inner: set[Value] = set()  # '+' nodes that continue into a longer chain
     for node in reversed(tape):
-        if node._op is not ops.add or node in inner:
+        if node._op is not _ADD or node in inner:
             continue
         links: list[tuple[Value, Value]] = []
         members = []
@@ -1169,7 +1178,7 @@ def _weighted_sums(
             links.append(t)
             members.append(cur)
             prev = cur._a
-            if prev._op is not ops.add or uses.get(prev, 0) != 1 or prev in pinned:
+            if prev._op is not _ADD or uses.get(prev, 0) != 1 or prev in pinned:
                 break
             cur = prev
         if len(links) >= 2:
@@ -1230,7 +1239,7 @@ def _deferrable(
         for slot, child in enumerate(node._prev):
             other = node._b if slot == 0 else node._a
             if (
-                node._op is ops.mul
+                node._op is _MUL
                 and other is not None
                 and type(other.data) is float
                 and type(child.data) is not float
@@ -1333,7 +1342,7 @@ def _contribution(
 ) -> str:
     """``local * g``, the chain-rule term for operand ``slot`` (``1.0 * g`` is ``g``)."""
     g = f"g{index[node]}"
-    if node._op is ops.mul and type(node._data) is not float:  # the batch first, as in _forward
+    if node._op is _MUL and type(node._data) is not float:  # the batch first, as in _forward
         other = node._b if slot == 0 else node._a
         if other is not None and type(other._data) is float:
             return f"{g} * {names[other]}"
