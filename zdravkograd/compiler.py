@@ -945,8 +945,9 @@ def _chain(
     weights: dict[Value, int],
     constants: set[Value],
 ):
-    """``end = w0*x0 + w1*x1 + ...`` (no constant term), each w a parameter: the pairs
-    ``[(w0, x0), ...]`` and the nodes, or None. Inner nodes must have no other use."""
+    """``end = w0*x0 + w1*x1 + ...`` (no constant term but -0.0, the identity of +, which a
+    bias-free ``ops.dot`` starts from), each w a parameter: the pairs ``[(w0, x0), ...]`` and
+    the nodes, or None. Inner nodes must have no other use."""
 
     def term(m: Value | None) -> tuple[Value, Value] | None:
         if m is None or m._op is not _MUL or uses.get(m, 0) != 1 or m in pinned:
