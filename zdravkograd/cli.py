@@ -274,10 +274,7 @@ def cmd_moons(args: argparse.Namespace) -> int:
             )
         except TrainingDiverged as exc:
             bar.leave = False  # the error line replaces the progress bar
-            raise CLIError(
-                f"training diverged at step {exc.step}: {exc.reason}; try a smaller --lr "
-                f"(this run used {exc.lr:g}); no output was written"
-            ) from None
+            raise _diverged(exc) from None
     final = accuracy(model, X, y)
     _print(f"final accuracy: {final:.1%} ({round(final * len(X))}/{len(X)} points)")
 
@@ -580,6 +577,15 @@ NO_DOT = (
 def _require_dot() -> None:
     if shutil.which("dot") is None:
         raise CLIError(NO_DOT)
+
+
+def _diverged(exc: Any) -> CLIError:
+    """The one line a diverged training run (a ``TrainingDiverged``) ends with: moons, digits,
+    train."""
+    return CLIError(
+        f"training diverged at step {exc.step}: {exc.reason}; try a smaller --lr "
+        f"(this run used {exc.lr:g}); no output was written"
+    )
 
 
 def _load_model(path: Path) -> Any:

@@ -30,6 +30,7 @@ from zdravkograd.cli import (
     ACTIVATIONS,
     DEFAULT_OUT,
     CLIError,
+    _diverged,
     _finite,
     _load_model,
     _Outputs,
@@ -243,10 +244,7 @@ def _fit(
             )
         except TrainingDiverged as exc:
             bar.leave = False  # the error line replaces the progress bar
-            raise CLIError(
-                f"training diverged at step {exc.step}: {exc.reason}; try a smaller --lr "
-                f"(this run used {exc.lr:g}); no output was written"
-            ) from None
+            raise _diverged(exc) from None
         seconds = time.perf_counter() - start
     return history, seconds, mode
 
